@@ -1,0 +1,98 @@
+"""Mentions -> candidates: one per entity or phrase, with all its mentions' offsets.
+
+Merges a surname into the full name (``Логвиненко`` -> ``Алексей Логвиненко``), a short
+place name into the longer one the article uses (``Ростов`` -> ``Ростов-на-Дону``), and
+drops phrases that repeat an entity.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from .doc import Doc
+from .tags import tag_key
+
+ENTITY_KINDS = ('PER', 'LOC', 'ORG')
+
+
+@dataclass
+class Candidate:
+    """A tag-to-be: its normal form, kind and every mention; ``forms`` counts the spellings."""
+    key: str
+    kind: str
+    mentions: list = field(default_factory=list)
+    forms: Counter = field(default_factory=Counter)
+    types: Counter = field(default_factory=Counter)
+
+    @property
+    def normal(self) -> str:
+        return self.forms.most_common(1)[0][0]
+
+    def absorb(self, other: 'Candidate') -> None:
+        self.mentions += other.mentions
+        self.types.update(other.types)
+
+
+def candidates(doc: Doc) -> list[Candidate]:
+    """Merged entity candidates first, then phrase candidates that are not entities."""
+    groups: dict[str, Candidate] = {}
+    for entity in doc.entities:
+        key = tag_key(entity.normal)
+        if not key:
+            continue
+        cand = groups.setdefault(key, Candidate(key, entity.type))
+        cand.mentions.append((entity.start, entity.stop))
+        cand.forms[entity.normal] += 1
+        cand.types[entity.type] += 1
+    for cand in groups.values():
+        cand.kind = cand.types.most_common(1)[0][0]
+    entities = merge_short_names(list(groups.values()))
+
+    known = {c.key: c for c in entities}
+    known.update((alias, c) for c in entities for alias in aliases(c) if alias not in known)
+    phrases: dict[str, Candidate] = {}
+    for phrase in doc.phrases:
+        key = tag_key(phrase.normal)
+        if not key:
+            continue
+        if key in known:
+            known[key].mentions.append((phrase.start, phrase.stop))
+            continue
+        cand = phrases.setdefault(key, Candidate(key, phrase.kind))
+        cand.mentions.append((phrase.start, phrase.stop))
+        cand.forms[phrase.normal] += 1
+    for cand in entities + list(phrases.values()):
+        cand.mentions = sorted(set(cand.mentions))
+    return entities + list(phrases.values())
+
+
+def merge_short_names(cands: list[Candidate]) -> list[Candidate]:
+    """Fold one-word PER/LOC candidates into a longer one that ends/starts with them."""
+    longer = [c for c in cands if ' ' in c.key or '-' in c.key]
+    merged: set[int] = set()
+    for cand in cands:
+        if ' ' in cand.key or '-' in cand.key:
+            continue
+        target = None
+        if cand.kind == 'PER':
+            target = best([c for c in longer if c.kind == 'PER' and c.key.split(' ')[-1] == cand.key])
+        elif cand.kind == 'LOC':
+            target = best([
+                c for c in longer if c.kind == 'LOC'
+                and (c.key.startswith(cand.key + '-') or c.key.startswith(cand.key + ' '))
+            ])
+        if target is not None:
+            target.absorb(cand)
+            merged.add(id(cand))
+    return [c for c in cands if id(c) not in merged]
+
+
+def aliases(cand: Candidate) -> list[str]:
+    """Shorter keys a mention of ``cand`` may take: a person's surname."""
+    if cand.kind == 'PER' and ' ' in cand.key:
+        return [cand.key.rsplit(' ', 1)[1]]
+    return []
+
+
+def best(options: list[Candidate]):
+    return max(options, key=lambda c: len(c.mentions)) if options else None
