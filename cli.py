@@ -63,10 +63,55 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from extractor import Tagger
 
     texts = [(name, read_input(name)) for name in args.files]
-    tagger = Tagger(profile=args.profile, top=args.top)
+    tagger = Tagger(profile=args.profile, **({'top': args.top} if args.top else {}))
     for doc in tagger.pipe(texts):
         print(format_doc(doc, args.format, args.style, doc.id))
     return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from extractor import evaluate
+
+    try:
+        loaded = list(evaluate.read_gold(args.gold))
+    except (ValueError, OSError) as error:
+        raise CliError(str(error)) from None
+    errors = [r for r in loaded if isinstance(r, evaluate.GoldError)]
+    records = [r for r in loaded if not isinstance(r, evaluate.GoldError)][:args.limit]
+    for error in errors:
+        print(f'skipped {error}', file=sys.stderr)
+    if not records:
+        raise CliError(f'{args.gold}: no gold records')
+    tagger = predictions = None
+    if args.pred:
+        try:
+            predictions = evaluate.read_predictions(args.pred)
+        except (ValueError, OSError) as error:
+            raise CliError(str(error)) from None
+    else:
+        from extractor import Tagger
+        tagger = Tagger(profile=args.profile, **({'top': args.top} if args.top else {}))
+    with progress_bar(len(records), 'tagging', disable=bool(args.pred)) as bar:
+        result = evaluate.evaluate(records, tagger, predictions, progress=bar.update)
+    rate = len(records) / result.seconds if tagger and result.seconds else None
+    print(evaluate.format_table(result.summary, rate))
+    if args.k:
+        cut = evaluate.summarize((evaluate.score_document(row.pred, row.gold, evaluate.LemmaKeyer(), args.k)
+                                  for row in result.rows), args.k)
+        print(evaluate.format_table(cut))
+    if errors:
+        print(f'skipped: {len(errors)} gold records', file=sys.stderr)
+    if args.report:
+        evaluate.write_report(args.report, result.rows, result.summary, result.docs, errors)
+        print(f'report: {Path(args.report) / "report.html"}', file=sys.stderr)
+    return 0
+
+
+def progress_bar(total: int, desc: str, disable: bool = False):
+    """A tqdm bar on a terminal, nothing otherwise."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit='doc', disable=disable or not sys.stderr.isatty())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +132,23 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument('--top', type=positive, default=None, help='at most N tags per article')
     tag.add_argument('--profile', default=None, help='model profile (ng, rt, default)')
     tag.set_defaults(run=cmd_tag)
+
+    ev = commands.add_parser(
+        'eval', help='score tags against gold tags', formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Score tags against gold (../shared/datasets/PROTOCOL.md): exact and lemma '
+                    'P/R/F1, macro and micro. Without --pred the gold documents are tagged here.',
+        epilog='examples:\n  extractor eval samples/\n'
+               '  extractor eval ../shared/datasets/ng.dev.jsonl.gz --limit 200 --report report/\n'
+               '  extractor eval gold.jsonl.gz --pred tags.jsonl')
+    ev.add_argument('gold', metavar='GOLD', help='.jsonl / .jsonl.gz with id, title, text, tags; '
+                    'or a folder (or file) of articles with a #tags line')
+    ev.add_argument('--pred', metavar='PRED.jsonl', help='score these predictions (id, tags) instead')
+    ev.add_argument('--limit', type=positive, default=None, help='only the first N gold records')
+    ev.add_argument('--report', metavar='DIR', help='write documents.csv, summary.json, report.html')
+    ev.add_argument('--k', type=positive, default=None, help='also print the @K figures')
+    ev.add_argument('--top', type=positive, default=None, help='at most N tags per document')
+    ev.add_argument('--profile', default=None, help='model profile (ng, rt, default)')
+    ev.set_defaults(run=cmd_eval)
     return parser
 
 

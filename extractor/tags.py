@@ -9,17 +9,23 @@ DASHES = re.compile('[\u2010-\u2015\u2212-]')
 SPACED_HYPHEN = re.compile(r'\s*-\s*')
 QUOTES = re.compile('[«»„“”"\'()\\[\\]]')
 SPACES = re.compile(r'\s+')
+HYPHEN_SPACES = re.compile(r' ?- ?')
+EDGES = ' .,;:!?'
 
 
 def tag_key(tag: str) -> str:
-    """The key under which two tags are the same (``../shared/datasets/PROTOCOL.md``)."""
-    key = unicodedata.normalize('NFKC', tag)
+    """The protocol's key of a tag (``../shared/datasets/PROTOCOL.md``); '' means dropped.
+
+    NFKC, one leading '#' dropped, lower case, ё -> е, dashes -> '-', quotes and brackets
+    removed, white space runs -> ' ', no spaces around '-', spaces and .,;:!? stripped.
+    """
+    key = unicodedata.normalize('NFKC', tag).strip()
     if key.startswith('#'):
         key = key[1:]
     key = key.lower().replace('ё', 'е')
-    key = SPACED_HYPHEN.sub('-', DASHES.sub('-', key))
-    key = SPACES.sub(' ', QUOTES.sub('', key))
-    return key.strip(' .,;:!?')
+    key = SPACES.sub(' ', QUOTES.sub('', DASHES.sub('-', key)))
+    key = HYPHEN_SPACES.sub('-', key)
+    return key.strip(EDGES)
 
 
 def clean(text: str) -> str:

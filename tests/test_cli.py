@@ -1,0 +1,89 @@
+"""The command line: output, exit codes, and the eval floor on samples/."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cli
+from extractor import evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / 'samples'
+# The current tagger's exact macro F1 on samples/ is about 0.59; a regression below this fails.
+SAMPLES_F1_FLOOR = 0.50
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / 'cli.py'), *args], input=stdin,
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_tag_prints_one_hashtag_line_per_file():
+    files = sorted(SAMPLES.glob('*.txt'))[:2]
+    result = run('tag', *map(str, files))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().split('\n')
+    assert len(lines) == 2
+    for line in lines:
+        assert line.startswith('#')
+        assert '#Подпишитесь' not in line
+
+
+def test_tag_stdin_json_and_styles():
+    result = run('tag', '-', '--format', 'json', '--style', 'camel',
+                 stdin='Глава Ростова-на-Дону Алексей Логвиненко прибыл в Санкт-Петербург.')
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert 'АлексейЛогвиненко' in data['tags']
+    assert all(' ' not in tag for tag in data['tags'])
+    assert data['entities'] and data['entities'][0]['normal']
+
+
+@pytest.mark.parametrize('args, message', [
+    (['tag', 'no/such/file.txt'], 'no such file'),
+    (['tag', 'samples'], 'is a directory'),
+    (['tag', '--top', '0', 'x.txt'], 'positive'),
+    (['tag', '--style', 'upper', 'x.txt'], 'invalid choice'),
+    (['eval', 'no/such.jsonl'], 'no/such.jsonl'),
+])
+def test_bad_input_exits_nonzero_with_one_line(args, message):
+    result = run(*args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_non_utf8_file_is_a_clear_error(tmp_path):
+    path = tmp_path / 'cp1251.txt'
+    path.write_bytes('Москва — столица России.'.encode('cp1251'))
+    result = run('tag', str(path))
+    assert result.returncode == 2
+    assert 'not UTF-8' in result.stderr and str(path) in result.stderr
+
+
+def test_help_gives_examples():
+    for args in (['--help'], ['tag', '--help'], ['eval', '--help']):
+        result = run(*args)
+        assert result.returncode == 0
+        assert 'example' in result.stdout
+
+
+def test_eval_on_samples_meets_floor(tagger, tmp_path):
+    records = [r for r in evaluate.read_gold(SAMPLES) if isinstance(r, evaluate.GoldRecord)]
+    assert len(records) >= 12
+    result = evaluate.evaluate(records, tagger)
+    assert result.summary.exact.macro_f1 >= SAMPLES_F1_FLOOR
+
+
+def test_eval_cli_report(tmp_path, capsys):
+    code = cli.main(['eval', str(SAMPLES), '--limit', '3', '--report', str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert 'exact' in out and 'lemma' in out
+    assert (tmp_path / 'report.html').read_text(encoding='utf-8').count('<div') >= 3
+    summary = json.loads((tmp_path / 'summary.json').read_text(encoding='utf-8'))
+    assert summary['n_docs'] == 3
