@@ -28,21 +28,23 @@ def read_input(name: str) -> str:
     """The article text of a file (or ``-`` for stdin), gold line and footer split off."""
     from extractor.article import parse_article
 
-    if name == '-':
-        raw = sys.stdin.read()
-    else:
-        path = Path(name)
-        if not path.exists():
-            raise CliError(f'{name}: no such file')
-        if path.is_dir():
-            raise CliError(f'{name}: is a directory, expected an article file')
-        try:
-            raw = path.read_bytes().decode('utf-8-sig')
-        except UnicodeDecodeError as error:
-            raise CliError(f'{name}: not UTF-8 (byte {error.start}); convert it, '
-                           f'or use `extractor batch`, which detects encodings') from None
-        except OSError as error:
-            raise CliError(f'{name}: {error.strerror}') from None
+    from extractor.clean import looks_like_html, strip_html
+
+    path = Path(name)
+    if name != '-' and not path.exists():
+        raise CliError(f'{name}: no such file')
+    if name != '-' and path.is_dir():
+        raise CliError(f'{name}: is a directory, expected an article file')
+    try:
+        data = sys.stdin.buffer.read() if name == '-' else path.read_bytes()
+        raw = data.decode('utf-8-sig')
+    except UnicodeDecodeError as error:
+        raise CliError(f'{name}: not UTF-8 (byte {error.start}); convert it, '
+                       f'or use `extractor batch`, which detects encodings') from None
+    except OSError as error:
+        raise CliError(f'{name}: {error.strerror or error}') from None
+    if looks_like_html(raw):
+        raw = strip_html(raw)
     return parse_article(raw).text
 
 
@@ -104,6 +106,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.report:
         evaluate.write_report(args.report, result.rows, result.summary, result.docs, errors)
         print(f'report: {Path(args.report) / "report.html"}', file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import os
+    from extractor import train
+
+    for path in args.gold:
+        if not Path(path).exists():
+            raise CliError(f'{path}: no such file')
+    out = Path(args.out) if args.out else Path(__file__).resolve().parent / 'models'
+    command = 'extractor train ' + ' '.join(args.raw_argv)
+    with progress_bar(None, 'extracting') as bar:
+        try:
+            train.train(args.gold, args.profile, out, jobs=args.jobs or os.cpu_count() or 1,
+                        use_all=args.all, command=command, log=lambda m: print(m, file=sys.stderr),
+                        progress=bar.update, cache=Path(args.cache) if args.cache else None)
+        except ValueError as error:
+            raise CliError(str(error)) from None
     return 0
 
 
@@ -149,6 +170,28 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument('--top', type=positive, default=None, help='at most N tags per document')
     ev.add_argument('--profile', default=None, help='model profile (ng, rt, default)')
     ev.set_defaults(run=cmd_eval)
+
+    batch = commands.add_parser('batch', help='tag an archive on every core (resumable)')
+    from extractor import batch as batch_engine
+
+    batch_engine.add_arguments(batch)
+    batch.set_defaults(run=batch_engine.run_from_args)
+
+    tr = commands.add_parser(
+        'train', help="fit a model profile from a site's tagged articles",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Learn the ranker and the house-tag classifier of a site from its tagged "
+                    "articles; writes models/NAME/. By default only the train side of a split "
+                    "by duplicate group is used, so `extractor eval` on the rest is honest.",
+        epilog='examples:\n  extractor train ../shared/datasets/ng.dev.jsonl.gz --profile ng\n'
+               '  extractor train ng.jsonl.gz rt.jsonl.gz --profile default -j 2')
+    tr.add_argument('gold', nargs='+', metavar='GOLD', help='.jsonl(.gz) with id, title, text, tags')
+    tr.add_argument('--profile', required=True, help='name of the profile to write')
+    tr.add_argument('--out', metavar='DIR', help='folder of profiles (default: models/ of this checkout)')
+    tr.add_argument('-j', '--jobs', type=positive, default=None, help='processes (default: all cores)')
+    tr.add_argument('--all', action='store_true', help='train on every document, no held-out side')
+    tr.add_argument('--cache', metavar='DIR', help='keep extracted candidates here, to reuse across profiles')
+    tr.set_defaults(run=cmd_train)
     return parser
 
 
@@ -162,9 +205,10 @@ def positive(value: str) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.raw_argv = list(sys.argv[1:] if argv is None else argv)[1:]
     try:
         return args.run(args)
-    except CliError as error:
+    except (CliError, FileNotFoundError) as error:
         print(f'extractor: error: {error}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -39,12 +39,17 @@ class Entity:
 
 @dataclass
 class Phrase:
-    """A noun-phrase or topic-noun mention (kind PHRASE or TOPIC)."""
+    """A noun-phrase or topic-noun mention (kind PHRASE or TOPIC).
+
+    ``lemma`` groups a topic's mentions whatever their number (``санкция``); ``normal``
+    keeps the number the text used (``санкции``).
+    """
     start: int
     stop: int
     kind: str
     text: str
     normal: str = ''
+    lemma: str = ''
 
 
 @dataclass

@@ -50,17 +50,24 @@ def candidates(doc: Doc) -> list[Candidate]:
 
     known = {c.key: c for c in entities}
     known.update((alias, c) for c in entities for alias in aliases(c) if alias not in known)
-    phrases: dict[str, Candidate] = {}
+    groups = {}
     for phrase in doc.phrases:
-        key = tag_key(phrase.normal)
-        if not key:
+        group = tag_key(phrase.lemma or phrase.normal)
+        if not group:
             continue
-        if key in known:
-            known[key].mentions.append((phrase.start, phrase.stop))
-            continue
-        cand = phrases.setdefault(key, Candidate(key, phrase.kind))
+        cand = groups.setdefault(group, Candidate(group, phrase.kind))
         cand.mentions.append((phrase.start, phrase.stop))
         cand.forms[phrase.normal] += 1
+    phrases: dict[str, Candidate] = {}
+    for group, cand in groups.items():
+        cand.key = tag_key(cand.normal)  # the most common number of a topic
+        entity = known.get(cand.key) or known.get(group)
+        if entity is not None:
+            entity.mentions += cand.mentions
+        elif cand.key in phrases:
+            phrases[cand.key].absorb(cand)
+        elif cand.key:
+            phrases[cand.key] = cand
     for cand in entities + list(phrases.values()):
         cand.mentions = sorted(set(cand.mentions))
     return entities + list(phrases.values())

@@ -11,7 +11,11 @@ import pymorphy3
 from natasha.morph.lemma import best_form
 from natasha.morph.vocab import OC_UD_INDEX, UD_OC_FEATS, ud_pos
 
+from .batching import map_by_length
 from .doc import Doc
+
+# Only these need a dictionary lemma (phrases, topics, the house classifier): others keep ''.
+LEMMATIZED = frozenset({'NOUN', 'PROPN', 'ADJ', 'VERB'})
 
 
 class Form:
@@ -91,8 +95,9 @@ def tag_morph(docs: list[Doc], tagger, vocab: Vocab) -> None:
     """
     sents = [(doc, sent) for doc in docs for sent in doc.sentences]
     chunk = [[doc.tokens[i].text for i in sent.tokens] for doc, sent in sents]
-    for (doc, sent), markup in zip(sents, tagger.map(chunk)):
+    for (doc, sent), markup in zip(sents, map_by_length(tagger, chunk)):
         for index, source in zip(sent.tokens, markup.tokens):
             token = doc.tokens[index]
             token.pos, token.feats = source.pos, source.feats
-            token.lemma = vocab.lemmatize(token.text, token.pos, token.feats)
+            if token.pos in LEMMATIZED:
+                token.lemma = vocab.lemmatize(token.text, token.pos, token.feats)

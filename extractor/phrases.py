@@ -16,6 +16,7 @@ from .morph import Vocab
 
 QUOTE_TEXTS = set('«»"„“”')
 MAX_TAIL = 2
+MAX_QUOTED = 6
 
 
 def is_adj(token: Token) -> bool:
@@ -37,6 +38,22 @@ def extract_phrases(doc: Doc, vocab: Vocab) -> None:
         free = [t.start not in taken and t.stop - 1 not in taken for t in tokens]
         for kind, span in chunks(tokens, free):
             doc.phrases.append(make_phrase(doc, kind, span, vocab, sentence_start=tokens[0].start))
+        doc.phrases.extend(quoted_names(doc, tokens, vocab))
+
+
+def quoted_names(doc: Doc, tokens: Sequence[Token], vocab: Vocab) -> Iterator[Phrase]:
+    """Names in «quotes» (``«Экономика возможностей»``, ``«Яблоку»`` -> ``Яблоко``)."""
+    opened = None
+    for index, token in enumerate(tokens):
+        if token.text == '«':
+            opened = index
+        elif token.text == '»' and opened is not None:
+            inside = tokens[opened + 1:index]
+            if 0 < len(inside) <= MAX_QUOTED and any(is_noun(t) for t in inside):
+                start, stop = inside[0].start, inside[-1].stop
+                normal = normalize_tokens(inside, vocab, 'PHRASE')
+                yield Phrase(start, stop, 'PHRASE', doc.text[start:stop], normal[:1].upper() + normal[1:])
+            opened = None
 
 
 def chunks(tokens: Sequence[Token], free: Sequence[bool]) -> Iterator[tuple[str, list[Token]]]:
@@ -88,11 +105,15 @@ def group(tokens: Sequence[Token], free: Sequence[bool], index: int):
 def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence_start: int) -> Phrase:
     start, stop = tokens[0].start, tokens[-1].stop
     shaped = [common_case(t, sentence_start) for t in tokens]
+    lemma = ''
     if kind == 'TOPIC':
-        normal = lemma_form(shaped[0])
+        lemma = lemma_form(shaped[0])
+        plural = shaped[0].feats.get('Number') == 'Plur'
+        # Editors tag some topics in the plural (``санкции``, ``выборы``): keep the text's number.
+        normal = normalize_tokens(shaped, vocab, 'PHRASE') if plural else lemma
     else:
         normal = normalize_tokens(shaped, vocab, 'PHRASE')
-    return Phrase(start, stop, kind, doc.text[start:stop], normal)
+    return Phrase(start, stop, kind, doc.text[start:stop], normal, lemma)
 
 
 def common_case(token: Token, sentence_start: int) -> Token:

@@ -1,20 +1,27 @@
 """The Tagger: loads the models once; ``__call__(text)`` is ``next(pipe([text]))``."""
 from __future__ import annotations
 
-import bisect
+import logging
+from dataclasses import replace
 from typing import Iterable, Iterator, Optional, Union
 
+from .clean import clean_text
 from .doc import Doc, Token
 from .merge import candidates
 from .morph import Vocab, tag_morph
 from .ner import tag_ner
-from .normalize import normalize_tokens
+from .normalize import Context, analysed, normalize_tokens, unify_normals
 from .phrases import extract_phrases
-from .rank import DEFAULT_TOP, rank
+from .rank import DEFAULT_TOP, Heuristic, Ranker
+from .resources import profile_dir
 from .segment import segment
 
 Item = Union[str, tuple]
 ERRORS = ('raise', 'yield')
+LONG = 200_000  # characters: a longer document goes through the models in windows of sentences
+WINDOW = 1_000  # sentences per window
+MAX_CHARS = 1_000_000  # a longer "article" (a dump, junk) is tagged on its first this many characters
+log = logging.getLogger(__name__)
 
 
 class Models:
@@ -26,7 +33,8 @@ class Models:
         emb = NewsEmbedding()
         self.morph = NewsMorphTagger(emb)
         self.ner = NewsNERTagger(emb)
-        self.morph.batch_size = self.ner.batch_size = batch_size
+        for model in (self.morph, self.ner):
+            model.batch_size = model.infer.encoder.batch_size = batch_size
         self.vocab = Vocab()
 
 
@@ -38,11 +46,14 @@ class Tagger:
     """
 
     def __init__(self, profile: Optional[str] = None, top: Optional[int] = DEFAULT_TOP,
-                 batch_size: int = 32):
+                 batch_size: int = 32, models: Optional[str] = None):
         self.profile = profile
         self.top = top
         self.batch_size = batch_size
+        # Resolved now, so a missing profile is a clear error at once; loaded on first use.
+        self.profile_path = None if profile == 'heuristic' else profile_dir(profile, models)
         self._models: Optional[Models] = None
+        self._ranker = None
 
     @property
     def models(self) -> Models:
@@ -50,18 +61,25 @@ class Tagger:
             self._models = Models()
         return self._models
 
+    @property
+    def ranker(self):
+        if self._ranker is None:
+            self._ranker = Heuristic() if self.profile_path is None else Ranker.load(self.profile_path)
+        return self._ranker
+
     def __getstate__(self):  # workers load their own models
-        return {**self.__dict__, '_models': None}
+        return {**self.__dict__, '_models': None, '_ranker': None}
 
     def __call__(self, text: str) -> Doc:
         return next(self.pipe([text]))
 
     def pipe(self, items: Iterable[Item], batch_size: Optional[int] = None,
-             errors: str = 'raise') -> Iterator[Doc]:
+             errors: str = 'raise', ranked: bool = True) -> Iterator[Doc]:
         """Tag ``items`` (texts or ``(id, text)`` pairs) in batches, in input order.
 
         ``errors='raise'`` lets a failing item raise; ``'yield'`` gives a ``Doc`` with
         ``error`` set for it instead, and the rest of its batch is tagged as usual.
+        ``ranked=False`` stops before ranking (no tags): what training needs.
         """
         if errors not in ERRORS:
             raise ValueError(f'errors must be one of {ERRORS}, not {errors!r}')
@@ -69,22 +87,22 @@ class Tagger:
         for item in items:
             chunk.append(make_doc(item))
             if len(chunk) >= (batch_size or self.batch_size):
-                yield from self._process(chunk, errors)
+                yield from self._process(chunk, errors, ranked)
                 chunk = []
         if chunk:
-            yield from self._process(chunk, errors)
+            yield from self._process(chunk, errors, ranked)
 
-    def _process(self, docs: list[Doc], errors: str) -> list[Doc]:
+    def _process(self, docs: list[Doc], errors: str, ranked: bool) -> list[Doc]:
         good = [d for d in docs if d.error is None]
         try:
-            self._run(good)
+            self._run(good, ranked)
         except Exception:
             if errors == 'raise' or len(good) == 1:
                 if errors == 'raise':
                     raise
             for doc in good:  # isolate the failing document
                 try:
-                    self._run([doc])
+                    self._run([doc], ranked)
                 except Exception as error:  # noqa: BLE001 - reported per record
                     clear(doc)
                     doc.error = f'{type(error).__name__}: {error}'
@@ -94,31 +112,63 @@ class Tagger:
                     raise ValueError(f'document {doc.id!r}: {doc.error}')
         return docs
 
-    def _run(self, docs: list[Doc]) -> None:
+    def _run(self, docs: list[Doc], ranked: bool = True) -> None:
+        ranker = self.ranker if ranked else None
+        texts = [doc.text for doc in docs]
+        try:
+            for doc in docs:  # the models read a cleaned copy: same length, same offsets
+                doc.text = clean_text(doc.text)
+            self._analyse([doc for doc in docs if len(doc.text) <= LONG])
+            for doc in docs:
+                if len(doc.text) > LONG:
+                    self._analyse_long(doc)
+                if ranker is not None:
+                    doc.tags = ranker.rank(doc, candidates(doc), top=self.top)
+        finally:
+            for doc, text in zip(docs, texts):
+                restore(doc, text)
+
+    def _analyse_long(self, doc: Doc) -> None:
+        """Windows of ``WINDOW`` sentences, one after the other: memory stays bounded."""
+        stop = cut(doc.text, MAX_CHARS)
+        if stop < len(doc.text):
+            log.warning('document %s: %d characters, only the first %d are tagged',
+                        doc.id, len(doc.text), stop)
+        head = Doc(doc.text[:stop])
+        segment(head)
+        doc.sentences, doc.tokens, doc.entities, doc.phrases = head.sentences, head.tokens, [], []
+        for index in range(0, len(doc.sentences), WINDOW):
+            group = doc.sentences[index:index + WINDOW]
+            first = group[0].tokens[0]
+            part = Doc(doc.text, tokens=doc.tokens[first:group[-1].tokens[-1] + 1],
+                       sentences=[replace(s, tokens=[t - first for t in s.tokens]) for s in group])
+            self._analyse([part], segmented=True)
+            doc.entities += part.entities
+            doc.phrases += part.phrases
+
+    def _analyse(self, docs: list[Doc], segmented: bool = False) -> None:
         models = self.models
-        for doc in docs:
-            segment(doc)
+        if not segmented:
+            for doc in docs:
+                segment(doc)
         tag_morph(docs, models.morph, models.vocab)
-        tag_ner(docs, models.ner)
+        tag_ner(docs, models.ner, models.vocab)
         for doc in docs:
+            context = Context.of(doc, models.vocab)
             for entity in doc.entities:
                 entity.normal = normalize_tokens(span_tokens(doc, entity.start, entity.stop),
-                                                 models.vocab, entity.type) or entity.text
+                                                 models.vocab, entity.type, context) or entity.text
+            unify_normals(doc)
             extract_phrases(doc, models.vocab)
-            doc.tags = rank(doc, candidates(doc), top=self.top)
 
     def normalize(self, text: str, start: int, stop: int) -> str:
         """Nominative normal form of ``text[start:stop]``, using its sentence as context."""
         if not 0 <= start < stop <= len(text):
             raise ValueError(f'bad span {start}:{stop} for a text of {len(text)} characters')
-        doc = Doc(text)
-        segment(doc)
-        doc.sentences = [s for s in doc.sentences if s.start < stop and s.stop > start]
-        tag_morph([doc], self.models.morph, self.models.vocab)
-        tag_ner([doc], self.models.ner)
+        doc, context = analysed(clean_text(text), self.models)
         kind = next((e.type for e in doc.entities if (e.start, e.stop) == (start, stop)), 'ORG')
         tokens = span_tokens(doc, start, stop)
-        return normalize_tokens(tokens, self.models.vocab, kind) or text[start:stop]
+        return normalize_tokens(tokens, self.models.vocab, kind, context) or text[start:stop]
 
 
 def make_doc(item: Item) -> Doc:
@@ -134,8 +184,13 @@ def make_doc(item: Item) -> Doc:
 
 def span_tokens(doc: Doc, start: int, stop: int) -> list[Token]:
     """The tokens lying inside ``[start, stop)``."""
-    starts = [t.start for t in doc.tokens]
-    first = bisect.bisect_left(starts, start)
+    first, last = 0, len(doc.tokens)
+    while first < last:  # bisect on token starts (no key= before Python 3.10)
+        middle = (first + last) // 2
+        if doc.tokens[middle].start < start:
+            first = middle + 1
+        else:
+            last = middle
     tokens = []
     for token in doc.tokens[first:]:
         if token.start >= stop:
@@ -147,3 +202,22 @@ def span_tokens(doc: Doc, start: int, stop: int) -> list[Token]:
 
 def clear(doc: Doc) -> None:
     doc.sentences, doc.tokens, doc.entities, doc.phrases, doc.tags = [], [], [], [], []
+
+
+def restore(doc: Doc, text: str) -> None:
+    """Give ``doc`` the caller's ``text`` back: spans keep their offsets, re-read their text."""
+    if doc.text is not text:
+        doc.text = text
+        for span in (*doc.sentences, *doc.tokens, *doc.entities, *doc.phrases):
+            span.text = text[span.start:span.stop]
+
+
+def cut(text: str, limit: int) -> int:
+    """Where to cut ``text`` to at most ``limit`` characters: a line or word end if near."""
+    if len(text) <= limit:
+        return len(text)
+    for mark in ('\n', ' '):
+        index = text.rfind(mark, limit - limit // 10, limit)
+        if index > 0:
+            return index
+    return limit

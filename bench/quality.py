@@ -1,0 +1,107 @@
+"""Tag quality on the held-out side of the dev corpora (issue: tag quality).
+
+    python bench/quality.py [--jobs 2] [--limit N] [--shipped]
+
+Each corpus is split by duplicate group (``extractor.train.side``); profiles are fitted
+on train sides and scored, with PROTOCOL.md's scorer, on test sides the fitting never saw:
+``ng`` -> ng, ``rt`` -> rt, ``default`` (ng+rt) -> both, and across outlets (ng -> rt,
+rt -> ng). Baselines on the same documents: top-10 tf-idf lemmas, and the transparent
+heuristic ranker. ``--shipped`` also scores the profiles in models/ on the same test sides.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from extractor.evaluate import LemmaKeyer, score_document, summarize  # noqa: E402
+from extractor.rank import Heuristic, Ranker  # noqa: E402
+from extractor.resources import profile_dir  # noqa: E402
+from extractor.train import extract, fit_profile, read_records, side  # noqa: E402
+
+
+def datasets() -> Path:
+    return Path(os.environ.get('EXTRACTOR_DATASETS') or ROOT.parent / 'shared' / 'datasets')
+
+
+def tfidf_baseline(train, test, top=10):
+    df = Counter(w for s in train for w in s.bag)
+    n = len(train)
+    out = []
+    for s in test:
+        scores = {w: (1 + math.log(c)) * math.log((n + 1) / (df.get(w, 0) + 1)) for w, c in s.bag.items()}
+        out.append(sorted(scores, key=lambda w: -scores[w])[:top])
+    return out
+
+
+def heuristic(test):
+    ranker = Heuristic()
+    return [[t.text for t in ranker.rank_raw(s.cands, s.raw)] for s in test]
+
+
+def predict(ranker: Ranker, test):
+    return [[t.text for t in ranker.rank_rows(s.cands, s.raw, s.bag, top=None)] for s in test]
+
+
+def row(name, preds, test, keyer):
+    gold = [s.gold for s in test]
+    exact = summarize(score_document(p, g, keyer) for p, g in zip(preds, gold))
+    e, l = exact.exact, exact.lemma
+    return (f'| {name} | {len(test)} | {e.macro_p:.3f} | {e.macro_r:.3f} | {e.macro_f1:.3f} | '
+            f'{l.macro_p:.3f} | {l.macro_r:.3f} | {l.macro_f1:.3f} | {exact.pred_per_doc:.1f} |')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1)
+    parser.add_argument('--limit', type=int, default=None, help='first N documents of each corpus')
+    parser.add_argument('--shipped', action='store_true', help='also score the profiles in models/')
+    args = parser.parse_args()
+
+    started = time.time()
+    parts = {}
+    for name in ('ng', 'rt'):
+        records = read_records([str(datasets() / f'{name}.dev.jsonl.gz')])[:args.limit]
+        samples = extract(records, jobs=args.jobs)
+        by_id = {s.id: s for s in samples}
+        parts[name] = {which: [by_id[r.id] for r in records if side(r) == which] for which in ('train', 'test')}
+        print(f'{name}: {len(parts[name]["train"])} train, {len(parts[name]["test"])} test documents '
+              f'({time.time() - started:.0f} s)', file=sys.stderr)
+
+    keyer = LemmaKeyer()
+    quiet = lambda message: None  # noqa: E731
+    fitted = {
+        'ng': fit_profile(parts['ng']['train'], log=quiet)[0],
+        'rt': fit_profile(parts['rt']['train'], log=quiet)[0],
+        'default': fit_profile(parts['ng']['train'] + parts['rt']['train'], log=quiet)[0],
+        'ng-no-house': fit_profile(parts['ng']['train'], house=False, log=quiet)[0],
+        'rt-no-house': fit_profile(parts['rt']['train'], house=False, log=quiet)[0],
+    }
+    print(f'fitted ({time.time() - started:.0f} s)', file=sys.stderr)
+    print('| system | docs | P exact | R exact | F1 exact | P lemma | R lemma | F1 lemma | tags/doc |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    for test in ('ng', 'rt'):
+        other = 'rt' if test == 'ng' else 'ng'
+        docs = parts[test]['test']
+        print(row(f'{test}: tf-idf lemmas top 10', tfidf_baseline(parts[test]['train'], docs), docs, keyer))
+        print(row(f'{test}: heuristic ranker', heuristic(docs), docs, keyer))
+        print(row(f'{test}: profile {test}', predict(fitted[test], docs), docs, keyer))
+        print(row(f'{test}: profile {test}, no house tags', predict(fitted[f'{test}-no-house'], docs), docs, keyer))
+        print(row(f'{test}: profile default', predict(fitted['default'], docs), docs, keyer))
+        print(row(f'{test}: across outlets (trained on {other})', predict(fitted[other], docs), docs, keyer))
+        if args.shipped:
+            for name in ('ng', 'rt', 'default'):
+                shipped = Ranker.load(profile_dir(name))
+                print(row(f'{test}: shipped models/{name}', predict(shipped, docs), docs, keyer))
+    print(f'\n{time.time() - started:.0f} s in all', file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,58 @@
+"""Where the fitted models live: argument, then environment variable, then the package.
+
+A profile is a folder ``models/NAME/`` of plain files (JSON, NPZ) written by
+``extractor train``; it is looked up in, first to last:
+
+1. the ``models`` argument (a folder holding profile folders, or a profile folder itself);
+2. ``$EXTRACTOR_MODELS``;
+3. ``models/`` beside the package (a source checkout or an editable install);
+4. ``<prefix>/share/extractor/models`` (a regular ``pip install``).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+DEFAULT_PROFILE = 'default'
+ENV = 'EXTRACTOR_MODELS'
+MARKER = 'ranker.json'
+
+
+class ModelNotFound(FileNotFoundError):
+    pass
+
+
+def search_path(models: Optional[str | Path] = None) -> list[Path]:
+    paths = []
+    if models:
+        paths.append(Path(models))
+    if os.environ.get(ENV):
+        paths.append(Path(os.environ[ENV]))
+    paths.append(Path(__file__).resolve().parent.parent / 'models')
+    paths.append(Path(sys.prefix) / 'share' / 'extractor' / 'models')
+    return paths
+
+
+def profile_dir(profile: Optional[str] = None, models: Optional[str | Path] = None) -> Path:
+    """The folder of ``profile`` (default: ``default``); a clear error when there is none."""
+    name = profile or DEFAULT_PROFILE
+    tried = []
+    for root in search_path(models):
+        for folder in (root / name, root):
+            if folder.name == name and (folder / MARKER).is_file():
+                return folder
+        tried.append(str(root / name))
+    raise ModelNotFound(
+        f'model profile {name!r} not found (looked in: {", ".join(tried)}). '
+        f'Pass models=PATH, set ${ENV} to a folder of profiles, or train one with '
+        f'`extractor train GOLD.jsonl.gz --profile {name}`.')
+
+
+def available_profiles(models: Optional[str | Path] = None) -> list[str]:
+    names = set()
+    for root in search_path(models):
+        if root.is_dir():
+            names.update(p.name for p in root.iterdir() if (p / MARKER).is_file())
+    return sorted(names)

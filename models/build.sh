@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Rebuild the shipped profiles from the dev corpora (about 30 minutes on 2 cores).
+# Each is fitted on the train side of a split by duplicate group; the test side stays unseen.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${EXTRACTOR_DATASETS:-../shared/datasets}
+cache=${EXTRACTOR_TRAIN_CACHE:-$(mktemp -d)}
+extractor train "$data/ng.dev.jsonl.gz" "$data/rt.dev.jsonl.gz" --profile default --cache "$cache"
+extractor train "$data/ng.dev.jsonl.gz" --profile ng --cache "$cache"
+extractor train "$data/rt.dev.jsonl.gz" --profile rt --cache "$cache"

@@ -1,0 +1,63 @@
+"""Training a profile end to end on a few dev documents, and loading it back."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from extractor import Tagger
+from extractor.evaluate import GoldRecord
+from extractor.resources import ModelNotFound, profile_dir
+from extractor.train import group_key, side, train
+
+
+def test_split_keeps_copies_together():
+    a = GoldRecord('1', 't', 'Один   и тот же текст.', [])
+    b = GoldRecord('2', 't', 'один и тот же ТЕКСТ.', [])
+    assert group_key(a.text) == group_key(b.text)
+    assert side(a) == side(b)
+    sides = {side(GoldRecord(str(i), '', f'текст номер {i}', [])) for i in range(200)}
+    assert sides == {'train', 'test'}
+
+
+def test_missing_profile_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelNotFound, match='extractor train'):
+        profile_dir('nope', tmp_path)
+
+
+@pytest.fixture(scope='module')
+def small_profile(datasets, tmp_path_factory):
+    rows = []
+    with gzip.open(datasets / 'rt.dev.jsonl.gz', 'rt', encoding='utf-8') as file:
+        for line, _ in zip(file, range(40)):
+            rows.append(line)
+    gold = tmp_path_factory.mktemp('gold') / 'small.jsonl.gz'
+    with gzip.open(gold, 'wt', encoding='utf-8') as file:
+        file.writelines(rows)
+    out = tmp_path_factory.mktemp('models')
+    card = train([str(gold)], 'small', out, jobs=1, use_all=True, log=lambda m: None)
+    return out, card
+
+
+def test_train_writes_plain_files(small_profile):
+    out, card = small_profile
+    folder = out / 'small'
+    names = {p.name for p in folder.iterdir()}
+    assert {'ranker.json', 'lookups.json', 'CARD.md'} <= names
+    assert not any(n.endswith(('.pkl', '.pickle', '.joblib')) for n in names)
+    weights = json.loads((folder / 'ranker.json').read_text(encoding='utf-8'))
+    assert len(weights['coef']) == len(weights['features']) == len(weights['mean'])
+    assert 0 < weights['threshold'] < 1
+    assert 'extractor train' in (folder / 'CARD.md').read_text(encoding='utf-8') or card['command'] == ''
+    assert card['docs'] == 40
+
+
+def test_trained_profile_tags(small_profile):
+    out, _ = small_profile
+    tagger = Tagger(profile='small', models=str(out))
+    doc = tagger('Президент России Владимир Путин встретился в Москве с президентом США Дональдом Трампом. '
+                 'Путин и Трамп обсудили ситуацию в Сирии.')
+    texts = [t.text.lower() for t in doc.tags]
+    assert doc.tags and all(0 <= t.score <= 1 for t in doc.tags)
+    assert any('путин' in t for t in texts)
