@@ -123,11 +123,13 @@ ADJ_SURNAME_ENDINGS = [
     ('ую', 'Acc', 'Fem', 'ая'), ('ой', 'Ins', 'Fem', 'ая'), ('ой', 'Loc', 'Fem', 'ая'),
 ]
 ADJ_SURNAME_STEM = re.compile(r'[сц]к$')
-FOREIGN_ENDINGS = [  # weights: how often such an ending is a case ending, not the name's own
+FOREIGN_ENDINGS = [  # weights: how often such an ending is a case ending, not the name's own;
+    # stems in a consonant, in -а (Обамы, of either gender) and in -ий (Парубия)
     ('а', 'Gen', 'Masc', '', 0.15), ('а', 'Acc', 'Masc', '', 0.15), ('у', 'Dat', 'Masc', '', 0.12),
     ('ом', 'Ins', 'Masc', '', 0.2), ('ем', 'Ins', 'Masc', '', 0.2), ('е', 'Loc', 'Masc', '', 0.09),
     ('ы', 'Gen', '', 'а', 0.15), ('и', 'Gen', '', 'а', 0.08), ('е', 'Dat', '', 'а', 0.09),
     ('у', 'Acc', '', 'а', 0.12), ('ой', 'Ins', '', 'а', 0.2), ('е', 'Loc', '', 'а', 0.09),
+    ('ия', 'Gen', 'Masc', 'ий', 0.15), ('ию', 'Dat', 'Masc', 'ий', 0.12), ('ием', 'Ins', 'Masc', 'ий', 0.2),
 ]
 SOFT_ENDINGS = [  # stems in -ь, -ия, -ье, -ай, -ая: Генцеля, Амазонии, Приангарья, Ахалаей
     ('я', 'Gen', 'Masc', 'ь', 0.15), ('ю', 'Dat', 'Masc', 'ь', 0.12), ('ем', 'Ins', 'Masc', 'ь', 0.2),
@@ -163,8 +165,8 @@ def readings(vocab: Vocab, word: str, capital: bool) -> tuple[Reading, ...]:
         if reading is not None:
             result.append(reading)
     if capital:
-        known = any(r.weight >= 1 for r in result)
-        result.extend(guesses(word, known))
+        declined = any(r.weight >= 1 and r.normal != word for r in result)
+        result.extend(guesses(word, declined))
     else:
         result.append(Reading(word, '', '', 'Sing', 'NOUN', 0.05))
     if len(_READINGS) > 200_000:
@@ -182,8 +184,8 @@ def parse_reading(form: Form, word: str, capital: bool, vocab: Vocab) -> Optiona
     pos = 'NOUN' if tag.POS == 'NOUN' else 'ADJ'
     if fixed:
         normal = form.word
-    elif pos == 'NOUN' and tag.number != 'plur' and not (tag.gender == 'femn' and 'Surn' in tag):
-        normal = form.normal  # the lemma is the nominative singular: no inflection needed
+    elif case == 'Nom':
+        normal = form.word  # already the nominative: no inflection needed
     else:
         nominative = vocab.inflect(form, NOM)
         if nominative is None:
@@ -219,10 +221,11 @@ def same_stem(normal: str, word: str) -> bool:
     return normal.replace('ё', 'е').startswith(stem)
 
 
-def guesses(word: str, known: bool) -> Iterable[Reading]:
+def guesses(word: str, declined: bool) -> Iterable[Reading]:
     """Readings of a capitalised word from its ending: surnames in -ов/-ин and -ский,
     foreign names, and the word itself as indeclinable (a feminine name ending in a
-    consonant, or a word ending in a vowel: ``Марго Симонян``, ``Месси``)."""
+    consonant, or a word ending in a vowel: ``Марго Симонян``, ``Месси``); ``declined``: the
+    dictionary reads the word as a case form of another."""
     for table, pattern, pos, weight in ((SURNAME_ENDINGS, SURNAME_STEM, 'NOUN', 0.9),
                                         (ADJ_SURNAME_ENDINGS, ADJ_SURNAME_STEM, 'ADJ', 0.9),
                                         (SLAVIC_ENDINGS, SLAVIC_STEM, 'NOUN', 0.5)):
@@ -238,7 +241,7 @@ def guesses(word: str, known: bool) -> Iterable[Reading]:
             if word.endswith(ending) and len(stem) > 1 and stem_end.search(stem):
                 yield Reading(stem + nominative, case, gender, 'Sing', 'NOUN', weight)
     consonant = re.search('[бвгджзклмнпрстфхцчшщйь]$', word)
-    own = 0.05 if known and consonant else 0.1
+    own = 0.05 if declined else 0.1  # the dictionary reads it as a case form of another word
     if INS_ENDING.search(word):  # Дастином, Неттой: the ending is the case's
         own = 0.02
     if consonant:

@@ -162,7 +162,10 @@ class Tagger:
             extract_phrases(doc, models.vocab)
 
     def normalize(self, text: str, start: int, stop: int) -> str:
-        """Nominative normal form of ``text[start:stop]``, using its sentence as context."""
+        """Nominative normal form of ``text[start:stop]``, using the whole text as context.
+
+        The text is analysed once and kept for the next spans of the same text.
+        """
         if not 0 <= start < stop <= len(text):
             raise ValueError(f'bad span {start}:{stop} for a text of {len(text)} characters')
         doc, context = analysed(clean_text(text), self.models)
