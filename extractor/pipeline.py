@@ -6,10 +6,10 @@ from dataclasses import replace
 from typing import Iterable, Iterator, Optional, Union
 
 from .clean import clean_text
-from .doc import Doc, Token
+from .doc import Doc
 from .merge import candidates
 from .morph import Vocab, tag_morph
-from .ner import tag_ner
+from .ner import span_tokens, tag_ner
 from .normalize import Context, analysed, normalize_tokens, unify_normals
 from .phrases import extract_phrases
 from .rank import DEFAULT_TOP, Heuristic, Ranker
@@ -183,24 +183,6 @@ def make_doc(item: Item) -> Doc:
         return Doc('', id=None if id is None else str(id),
                    error=f'text must be a string, not {type(text).__name__}')
     return Doc(text, id=None if id is None else str(id))
-
-
-def span_tokens(doc: Doc, start: int, stop: int) -> list[Token]:
-    """The tokens lying inside ``[start, stop)``."""
-    first, last = 0, len(doc.tokens)
-    while first < last:  # bisect on token starts (no key= before Python 3.10)
-        middle = (first + last) // 2
-        if doc.tokens[middle].start < start:
-            first = middle + 1
-        else:
-            last = middle
-    tokens = []
-    for token in doc.tokens[first:]:
-        if token.start >= stop:
-            break
-        if token.stop <= stop:
-            tokens.append(token)
-    return tokens
 
 
 def clear(doc: Doc) -> None:
