@@ -1,7 +1,8 @@
-"""Batch speed and memory: docs/s at -j 1 and -j 2, peak RSS per process, 2,000 vs N docs.
+"""Batch speed and memory: docs/s at -j 1, -j 2 and Dask, peak RSS per process, 2,000 vs N docs.
 
     python bench/batch_speed.py                      # 2,000 dev docs (ng + rt), -j 1 and -j 2
     python bench/batch_speed.py --big 50000          # also memory at 2,000 vs 50,000 docs
+    python bench/batch_speed.py --dask               # also the Dask engine beside -j 2
     python bench/batch_speed.py --docs 200 --chars 500 --big 5000   # a quick look
 
 Each run is ``python -m extractor.batch`` in a subprocess; its process tree is sampled from
@@ -104,12 +105,12 @@ def role(pid: int, parent: int, main: int) -> str:
     return 'worker'
 
 
-def run(inputs: list[Path], jobs: int, out: Path, profile: str = '') -> dict:
+def run(inputs: list[Path], jobs: int, out: Path, profile: str = '', engine: str = 'local') -> dict:
     """One batch run: seconds, docs, peak RSS of the main process and of the largest worker."""
     if out.exists():
         out.unlink()
     command = [sys.executable, '-m', 'extractor.batch', *map(str, inputs), '-o', str(out),
-               '-j', str(jobs)] + (['--profile', profile] if profile else [])
+               '-j', str(jobs), '--engine', engine] + (['--profile', profile] if profile else [])
     env = {**os.environ, 'PYTHONPATH': str(REPO)}
     started = time.monotonic()
     proc = subprocess.Popen(command, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
@@ -154,6 +155,8 @@ def main() -> None:
     parser.add_argument('--big', type=int, default=0,
                         help='also compare memory at --docs vs this many docs (tar.gz, -j max)')
     parser.add_argument('--profile', default='', help='tagger profile (default: the default)')
+    parser.add_argument('--dask', action='store_true',
+                        help='also the Dask engine on a local cluster of max(--jobs) workers')
     parser.add_argument('--datasets', type=Path,
                         default=Path(os.environ.get('EXTRACTOR_DATASETS',
                                                     REPO.parent / 'shared' / 'datasets')))
@@ -167,6 +170,11 @@ def main() -> None:
         for j in jobs:
             rows.append((f'-j {j} jsonl', run([src], j, folder / f'out-{j}.jsonl', args.profile)))
             print(list(table(rows[-1:]))[1], file=sys.stderr)  # as it goes: runs are long
+        if args.dask:
+            j = max(jobs)
+            rows.append((f'dask {j} workers jsonl', run([src], j, folder / 'out-dask.jsonl',
+                                                        args.profile, 'dask')))
+            print(list(table(rows[-1:]))[1], file=sys.stderr)
         if args.big:
             j = max(jobs)
             for n in (len(docs), args.big):

@@ -166,6 +166,16 @@ def _run_pool(chunks: Iterable[list[Record]], jobs: int, profile: Optional[str],
 
 # ---------------------------------------------------------------------------- the run
 
+def _closing(results: Iterator[list[dict]], client: Any, cluster: Any) -> Iterator[list[dict]]:
+    """``results``, then the client and local cluster they ran on closed."""
+    try:
+        yield from results
+    finally:
+        results.close()
+        client.close()
+        cluster.close()
+
+
 def _unique(records: Iterable[Record], summary: BatchSummary) -> Iterator[Record]:
     """Count records; give a repeated id the first free ``#2``, ``#3``... suffix."""
     seen: set[str] = set()
@@ -202,10 +212,16 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
               resume: bool = False, profile: Optional[str] = None, batch_size: int = 32,
               id_field: Optional[str] = None, text_field: str = 'text',
               title_field: Optional[str] = 'title', progress: Optional[bool] = None,
-              tagger_factory: Optional[TaggerFactory] = None) -> BatchSummary:
+              tagger_factory: Optional[TaggerFactory] = None, engine: str = 'local',
+              scheduler: Optional[str] = None, partitions: Optional[int] = None,
+              client: Any = None) -> BatchSummary:
     """Tag every record of ``inputs`` into ``output``; see the module docstring.
 
     ``jobs``: worker processes (default ``os.cpu_count()``; 1 runs here, no pool).
+    ``engine='dask'``: each chunk is a task on the Dask cluster at ``scheduler`` (or on
+    ``client``), else on a new local cluster of ``jobs`` worker processes; ``partitions``
+    chunks are kept in flight (default 2 per worker thread). Reading, ordering, resume and
+    output are the same as the local engine's.
     ``progress``: a tqdm bar on stderr (default: when stderr is a terminal).
     ``tagger_factory(profile)``: builds the tagger (default ``extractor.Tagger``); it must be
     picklable (a module-level function) when ``jobs > 1``.
@@ -218,12 +234,22 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1 or batch_size < 1:
         raise ValueError('jobs and batch size must be at least 1')
+    if engine not in ('local', 'dask'):
+        raise ValueError(f"engine must be 'local' or 'dask', not {engine!r}")
     check_inputs(inputs)
     check_output(output, resume)
+    if engine == 'dask':
+        from extractor import dask as dask_engine
+
+        dask_engine._require()
+        if tagger_factory is not None:
+            raise ValueError('the Dask engine builds its taggers itself: no tagger_factory')
+        if partitions is not None and partitions < 1:
+            raise ValueError('partitions must be at least 1')
     factory = tagger_factory or default_tagger
     # Tagger() only resolves its profile (models load on first use): a bad profile fails here,
     # once, and not in every worker
-    local = factory(profile) if jobs == 1 or tagger_factory is None else None
+    local = factory(profile) if engine == 'local' and (jobs == 1 or tagger_factory is None) else None
     started = time.monotonic()
     summary = BatchSummary()
     writer = open_writer(output, resume)
@@ -233,7 +259,16 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
         done = done_ids(output) if resume else set()
         records = _unique(read_records(inputs, id_field, text_field, title_field or None), summary)
         chunks = _chunks(records, batch_size, done, summary)
-        if jobs == 1:
+        if engine == 'dask':
+            if client is None and scheduler is None:
+                client_, cluster = dask_engine.connect(None, jobs)
+            else:
+                client_, cluster = client, None
+            results = dask_engine.run_chunks(chunks, profile, batch_size, scheduler, partitions,
+                                             client_)
+            if client is None and scheduler is None:
+                results = _closing(results, client_, cluster)
+        elif jobs == 1:
             results = _run_local(chunks, local, batch_size)
         else:
             results = _run_pool(chunks, jobs, profile, batch_size, tagger_factory)
@@ -251,6 +286,11 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
     except BrokenProcessPool:
         raise BatchAborted('a worker process died (killed, out of memory or failed to load '
                            'the models); rerun with --resume to continue', summary) from None
+    except Exception as e:
+        if type(e).__name__ != 'ClusterError':
+            raise
+        raise BatchAborted(f'the Dask cluster failed: {e}; rerun with --resume to continue',
+                           summary) from None
     finally:
         if results is not None:
             results.close()  # cancels what is still queued in the pool
@@ -296,6 +336,7 @@ examples:
   extractor batch dump.tar.gz -o tags.parquet --title-field ''
   zcat news.jsonl.gz | extractor batch - -o tags.csv --id-field url
   extractor batch articles/ -o tags.jsonl --resume      # after a crash or Ctrl-C
+  extractor batch s3://news/2024.jsonl.gz -o tags.jsonl --engine dask --scheduler tcp://10.0.0.5:8786
 
 inputs: a directory (all *.txt below it, articles in the seed format), .txt, .jsonl[.gz|.bz2],
 .csv[.gz|.bz2], .parquet, .tar[.gz|.bz2], .zip of .txt files, or - for JSONL on stdin.
@@ -329,6 +370,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="title field, tagged before the text (default: title; '' for none)")
     parser.add_argument('--batch-size', type=int, default=32, metavar='N',
                         help='documents per chunk sent to a worker (default: 32)')
+    parser.add_argument('--engine', choices=('local', 'dask'), default='local',
+                        help='local: a process pool here (default); dask: a Dask cluster '
+                             '(pip install "extractor[dask]")')
+    parser.add_argument('--scheduler', default=None, metavar='ADDRESS',
+                        help='dask: the scheduler to connect to (tcp://host:8786); default: '
+                             'a local cluster of -j worker processes')
+    parser.add_argument('--partitions', type=int, default=None, metavar='N',
+                        help='dask: chunks (partitions of --batch-size documents) in flight at '
+                             'once (default: 2 per worker thread)')
     return parser
 
 
@@ -341,12 +391,13 @@ def run_from_args(args: argparse.Namespace) -> int:
         summary = run_batch(args.inputs, args.output, jobs=args.jobs, resume=args.resume,
                             profile=args.profile, batch_size=args.batch_size,
                             id_field=args.id_field, text_field=args.text_field,
-                            title_field=args.title_field or None)
+                            title_field=args.title_field or None, engine=args.engine,
+                            scheduler=args.scheduler, partitions=args.partitions)
     except BatchAborted as e:
         print(f'extractor batch: {e.summary}', file=sys.stderr)
         print(f'extractor batch: {e}', file=sys.stderr)
         return 130 if e.interrupted else 1
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, ImportError) as e:
         print(f'extractor batch: error: {e}', file=sys.stderr)
         return 2
     print(f'extractor batch: {summary}', file=sys.stderr)

@@ -178,9 +178,19 @@ def input_kind(path: str) -> str:
                      '.csv[.gz|.bz2], .parquet, .tar[.gz], .zip or - for JSONL on stdin)')
 
 
+def is_url(path: str) -> bool:
+    """``s3://...``, ``hdfs://...``, ``https://...``: read through fsspec."""
+    return '://' in path
+
+
 def check_inputs(inputs: Iterable[PathLike]) -> None:
     """Fail early (before any model loads) on a missing input or an unknown format."""
     for path in map(str, inputs):
+        if is_url(path):
+            if input_kind(path) in ('dir', 'archive'):
+                raise ValueError(f'{path}: directories and archives are read from local paths '
+                                 'only; give JSONL, CSV, Parquet or .txt URLs')
+            continue
         if path != '-' and not os.path.exists(path):
             raise FileNotFoundError(f'{path}: no such file or directory')
         input_kind(path)
@@ -189,6 +199,12 @@ def check_inputs(inputs: Iterable[PathLike]) -> None:
 def _open_binary(path: str) -> IO[bytes]:
     if path == '-':
         return sys.stdin.buffer
+    if is_url(path):
+        try:
+            import fsspec
+        except ImportError:
+            raise ValueError(f'{path}: reading URLs needs fsspec: pip install "extractor[dask]"') from None
+        return fsspec.open(path, 'rb', compression='infer').open()
     if path.endswith('.gz'):
         return gzip.open(path, 'rb')
     if path.endswith('.bz2'):
@@ -316,7 +332,7 @@ def _read_parquet(path: str, id_field: Optional[str], text_field: str,
     import pyarrow.parquet as pq
 
     base = os.path.basename(path)
-    with pq.ParquetFile(path) as file:
+    with pq.ParquetFile(_open_binary(path) if is_url(path) else path) as file:
         wanted = [id_field or 'id', text_field, title_field]
         columns = [c for c in dict.fromkeys(wanted) if c and c in file.schema_arrow.names]
         number = 0
@@ -348,7 +364,8 @@ def read_records(inputs: Iterable[PathLike], id_field: Optional[str] = None,
             if kind == 'dir':
                 yield from _read_dir(path)
             elif kind == 'txt':
-                yield _file_record(path, Path(path).read_bytes())
+                with _open_binary(path) as handle:
+                    yield _file_record(path, handle.read())
             elif kind == 'archive':
                 yield from _read_archive(path)
             elif kind == 'csv':

@@ -5,17 +5,27 @@ natasha 1.6 ships a ``MorphVocab`` built on pymorphy2, which crashes on Python 3
 """
 from __future__ import annotations
 
+from itertools import islice
 from typing import Iterable, Optional
 
 import pymorphy3
 from natasha.morph.lemma import best_form
 from natasha.morph.vocab import OC_UD_INDEX, UD_OC_FEATS, ud_pos
 
-from .batching import map_by_length
 from .doc import Doc
 
+# Entries a look-up cache holds; when full it drops its older half, so memory stays flat on
+# endless archives and the words in use stay (about 20 MB a cache when full).
+CACHE_SIZE = 16_000
 # Only these need a dictionary lemma (phrases, topics, the house classifier): others keep ''.
 LEMMATIZED = frozenset({'NOUN', 'PROPN', 'ADJ', 'VERB'})
+
+
+def trim(cache: dict) -> None:
+    """Make room in a full ``cache``: drop the older half of its entries (dicts keep order)."""
+    if len(cache) >= CACHE_SIZE:
+        for key in list(islice(cache, len(cache) // 2)):
+            del cache[key]
 
 
 class Form:
@@ -52,12 +62,13 @@ class Vocab:
         self.analyzer = analyzer or pymorphy3.MorphAnalyzer()
         self._forms: dict[str, list[Form]] = {}
         self._inflections: dict = {}
+        self._best: dict[tuple, Optional[Form]] = {}
+        self._choices: dict[tuple, int] = {}
 
     def __call__(self, word: str) -> list[Form]:
         forms = self._forms.get(word)
         if forms is None:
-            if len(self._forms) > 200_000:  # bound memory on endless archives
-                self._forms.clear()
+            trim(self._forms)
             forms = [Form(p) for p in self.analyzer.parse(word)]
             self._forms[word] = forms
         return forms
@@ -66,20 +77,71 @@ class Vocab:
         return self(word.lower())
 
     def best(self, word: str, pos: str, feats: dict) -> Optional[Form]:
-        """The parse that agrees best with the tagger's ``pos`` and ``feats``."""
-        return best_form(self(word.lower()), pos, feats)
+        """The parse that agrees best with the tagger's ``pos`` and ``feats``; remembered."""
+        key = (word, pos, tuple(feats.items()))
+        try:
+            return self._best[key]
+        except KeyError:
+            trim(self._best)
+            form = self._best[key] = best_form(self(word.lower()), pos, feats)
+            return form
 
     def lemmatize(self, word: str, pos: str, feats: dict) -> str:
         form = self.best(word, pos, feats)
         return form.normal if form else word.lower()
 
     def inflect(self, form: Form, grams: frozenset) -> Optional[Form]:
+        """``form`` in the UD grammemes ``grams`` (``{'Nom'}``), or None; remembered."""
         key = (form.word, str(form.parse.tag), form.normal, grams)
         if key not in self._inflections:
-            if len(self._inflections) > 200_000:
-                self._inflections.clear()
-            self._inflections[key] = form.inflect(grams)
+            trim(self._inflections)
+            oc = frozenset(UD_OC_FEATS[gram] for gram in grams)
+            parse = self._dictionary_inflect(form.parse, oc)
+            if parse is False:
+                parse = form.parse.inflect(oc)
+            self._inflections[key] = Form(parse) if parse else None
         return self._inflections[key]
+
+    def _dictionary_inflect(self, parse, required: frozenset):
+        """pymorphy3's ``Parse.inflect`` for a dictionary word, over its paradigm's tags kept
+        from call to call instead of a lexeme of new parses each time; False for other words."""
+        stack = parse.methods_stack
+        unit = stack[0][0]
+        if len(stack) != 1 or unit is not self.analyzer._units[0][0]:
+            return False
+        _, word, para_id, index = stack[0]
+        choice = (para_id, index, required)
+        best = self._choices.get(choice)
+        if best is None:
+            trim(self._choices)
+            best = self._choices[choice] = self._paradigm_choice(
+                unit.dict.build_paradigm_info(para_id), parse.tag, required)
+        if best < 0:
+            return None
+        paradigm = unit.dict.paradigms[para_id]
+        # A paradigm is (suffixes, tags, prefixes), a third each; pymorphy3 builds its forms so.
+        size = len(paradigm) // 3
+        suffix, prefix = unit.dict.suffixes[paradigm[best]], unit.dict.paradigm_prefixes[paradigm[size * 2 + best]]
+        tag = unit.dict.gramtab[paradigm[size + best]]
+        stem = unit.dict.build_stem(paradigm, index, word)
+        new = prefix + stem + suffix
+        return type(parse)(new, tag, parse.normal_form, 1.0, unit._fix_stack(stack, new, para_id, best))
+
+    def _paradigm_choice(self, paradigm: list, source, required: frozenset) -> int:
+        """Index of the form of ``paradigm`` that pymorphy3's ``_inflect`` picks, or -1."""
+        found = [i for i, (_, tag, _) in enumerate(paradigm) if required <= tag.grammemes]
+        if not found:
+            required = self.analyzer.TagClass.fix_rare_cases(required)
+            found = [i for i, (_, tag, _) in enumerate(paradigm) if required <= tag.grammemes]
+        if not found:
+            return -1
+        grammemes = source.updated_grammemes(required)
+
+        def similarity(i: int) -> float:
+            tag = paradigm[i][1]
+            return len(grammemes & tag.grammemes) - 0.1 * len(grammemes ^ tag.grammemes)
+
+        return max(found, key=similarity)  # the first best, as heapq.nlargest(1) picks
 
     def __getstate__(self):
         return {'analyzer': self.analyzer}
@@ -91,13 +153,13 @@ class Vocab:
 def tag_morph(docs: list[Doc], tagger, vocab: Vocab) -> None:
     """Contextual POS and feats from natasha's morph tagger; lemmas from pymorphy3.
 
-    All sentences of all ``docs`` go through the tagger together, in its batches.
+    ``tagger``: a ``neural.MorphTagger``; all sentences of all ``docs`` go through it at once.
     """
     sents = [(doc, sent) for doc in docs for sent in doc.sentences]
-    chunk = [[doc.tokens[i].text for i in sent.tokens] for doc, sent in sents]
-    for (doc, sent), markup in zip(sents, map_by_length(tagger, chunk)):
-        for index, source in zip(sent.tokens, markup.tokens):
+    words = [[doc.tokens[i].text for i in sent.tokens] for doc, sent in sents]
+    for (doc, sent), tags in zip(sents, tagger(words)):
+        for index, (pos, feats) in zip(sent.tokens, tags):
             token = doc.tokens[index]
-            token.pos, token.feats = source.pos, source.feats
-            if token.pos in LEMMATIZED:
-                token.lemma = vocab.lemmatize(token.text, token.pos, token.feats)
+            token.pos, token.feats = pos, dict(feats)
+            if pos in LEMMATIZED:
+                token.lemma = vocab.lemmatize(token.text, pos, token.feats)

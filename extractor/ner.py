@@ -47,19 +47,21 @@ PLACE_ADJ = re.compile(r'[сц]к(ий|ая|ое|ие|ого|ой|ому|ую|и
 
 
 def tag_ner(docs: list[Doc], tagger, vocab=None) -> None:
-    """Run the NER over every sentence of ``docs`` in one stream; fill ``doc.entities``.
+    """Run the NER (a ``neural.NERTagger``) over every sentence of ``docs`` at once; fill
+    ``doc.entities``.
 
     ``vocab`` (a ``morph.Vocab``) enables the dictionary rules; the morph tags of
     ``doc.tokens`` enable the grammar ones.
     """
     sents = [(doc, sent) for doc in docs for sent in doc.sentences]
-    markups = tagger.map([sent.text for _, sent in sents])
+    spans = tagger([[doc.tokens[i].text for i in sent.tokens] for doc, sent in sents])
     for doc in docs:
         doc.entities = []
-    for (doc, sent), markup in zip(sents, markups):
-        for span in markup.spans:
-            if span.type in TYPES:
-                entity = trimmed(doc.text, sent.start + span.start, sent.start + span.stop, span.type)
+    for (doc, sent), found in zip(sents, spans):
+        for first, last, type in found:
+            if type in TYPES:
+                start, stop = doc.tokens[sent.tokens[first]].start, doc.tokens[sent.tokens[last - 1]].stop
+                entity = trimmed(doc.text, start, stop, type)
                 if entity:
                     doc.entities.append(entity)
     for doc in docs:

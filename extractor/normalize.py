@@ -21,7 +21,7 @@ from typing import Iterable, Optional, Sequence
 from natasha.shape import recover_shape
 
 from .doc import Doc, Token
-from .morph import Form, Vocab, tag_morph
+from .morph import trim, Form, Vocab, tag_morph
 from .ner import span_tokens, tag_ner
 from .segment import segment
 
@@ -169,8 +169,7 @@ def readings(vocab: Vocab, word: str, capital: bool) -> tuple[Reading, ...]:
         result.extend(guesses(word, declined))
     else:
         result.append(Reading(word, '', '', 'Sing', 'NOUN', 0.05))
-    if len(_READINGS) > 200_000:
-        _READINGS.clear()
+    trim(_READINGS)
     _READINGS[key] = found = tuple(result)
     return found
 

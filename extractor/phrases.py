@@ -8,13 +8,14 @@ with its tail, and the head noun alone as a topic.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterator, Sequence
+from typing import Iterator, Optional, Sequence
 
 from .doc import Doc, Phrase, Token
-from .normalize import lemma_form, normalize_tokens
-from .morph import Vocab
+from .normalize import is_cyrillic, join, lemma_form, normalize_tokens, tidy, yo
+from .morph import trim, Vocab
 
 QUOTE_TEXTS = set('«»"„“”')
+SENTENCE_ENDS = frozenset('. ! ? ; … ...'.split())
 MAX_TAIL = 2
 MAX_QUOTED = 6
 
@@ -36,23 +37,33 @@ def extract_phrases(doc: Doc, vocab: Vocab) -> None:
     for sent in doc.sentences:
         tokens = [doc.tokens[i] for i in sent.tokens]
         free = [t.start not in taken and t.stop - 1 not in taken for t in tokens]
+        previous: Optional[Phrase] = None
         for kind, span in chunks(tokens, free):
-            doc.phrases.append(make_phrase(doc, kind, span, vocab, sentence_start=tokens[0].start))
-        doc.phrases.extend(quoted_names(doc, tokens, vocab))
+            phrase = make_phrase(doc, kind, span, vocab, tokens[0].start, previous)
+            doc.phrases.append(phrase)
+            previous = phrase if kind == 'PHRASE' else None
+    doc.phrases.extend(quoted_names(doc, doc.tokens, vocab))
 
 
 def quoted_names(doc: Doc, tokens: Sequence[Token], vocab: Vocab) -> Iterator[Phrase]:
-    """Names in «quotes» (``«Экономика возможностей»``, ``«Яблоку»`` -> ``Яблоко``)."""
+    """Names in «quotes» (``«Экономика возможностей»``, ``«Яблоку»`` -> ``Яблоко``); a quote
+    of several sentences (``«Сотрудничество. Экономика возможностей»``) names each."""
     opened = None
     for index, token in enumerate(tokens):
         if token.text == '«':
             opened = index
         elif token.text == '»' and opened is not None:
-            inside = tokens[opened + 1:index]
-            if 0 < len(inside) <= MAX_QUOTED and any(is_noun(t) for t in inside):
-                start, stop = inside[0].start, inside[-1].stop
-                normal = normalize_tokens(inside, vocab, 'PHRASE')
-                yield Phrase(start, stop, 'PHRASE', doc.text[start:stop], normal[:1].upper() + normal[1:])
+            part: list[Token] = []
+            for inner in tokens[opened + 1:index] + [token]:
+                if inner.text not in SENTENCE_ENDS and inner is not token:
+                    part.append(inner)
+                    continue
+                if 0 < len(part) <= MAX_QUOTED and any(is_noun(t) for t in part):
+                    start, stop = part[0].start, part[-1].stop
+                    normal = normalize_tokens(part, vocab, 'PHRASE')
+                    yield Phrase(start, stop, 'PHRASE', doc.text[start:stop],
+                                 normal[:1].upper() + normal[1:])
+                part = []
             opened = None
 
 
@@ -75,7 +86,7 @@ def chunks(tokens: Sequence[Token], free: Sequence[bool]) -> Iterator[tuple[str,
                 break
             stop, more = nxt
             tail += more
-            yield 'PHRASE', tail
+            yield 'PHRASE', list(tail)
         index = core[0]
 
 
@@ -102,7 +113,9 @@ def group(tokens: Sequence[Token], free: Sequence[bool], index: int):
     return None
 
 
-def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence_start: int) -> Phrase:
+def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence_start: int,
+                previous: Optional[Phrase] = None) -> Phrase:
+    """``previous``: the phrase just made from the same chunk, which ``tokens`` may extend."""
     start, stop = tokens[0].start, tokens[-1].stop
     shaped = [common_case(t, sentence_start) for t in tokens]
     lemma = ''
@@ -110,10 +123,39 @@ def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence
         lemma = lemma_form(shaped[0])
         plural = shaped[0].feats.get('Number') == 'Plur'
         # Editors tag some topics in the plural (``санкции``, ``выборы``): keep the text's number.
-        normal = normalize_tokens(shaped, vocab, 'PHRASE') if plural else lemma
+        normal = phrase_normal(shaped, vocab) if plural else lemma
     else:
-        normal = normalize_tokens(shaped, vocab, 'PHRASE')
+        normal = extended(previous, shaped, vocab) or phrase_normal(shaped, vocab)
     return Phrase(start, stop, kind, doc.text[start:stop], normal, lemma)
+
+
+def extended(previous: Optional[Phrase], tokens: list[Token], vocab: Vocab) -> Optional[str]:
+    """The normal form of ``previous`` + a genitive tail (``различные аспекты`` + ``развития``):
+    the tail stays as written. None when the tail could change how the head reads: a name, a
+    number, a quote or a capital after it (``городах Подгорица``), or capitals in the phrase."""
+    if previous is None or previous.stop >= tokens[-1].stop or tokens[0].start != previous.start:
+        return None
+    cut = next((i for i, t in enumerate(tokens) if t.start >= previous.stop), None)
+    if not cut or not all(t.text[:1].islower() and is_cyrillic(t.text) for t in tokens):
+        return None
+    tail = tokens[cut:]
+    words = join([yo(t.text, t, vocab) for t in tail], tail)
+    return tidy(previous.normal + (' ' if tail[0].start > tokens[cut - 1].stop else '') + words)
+
+
+_NORMALS: dict[tuple, str] = {}
+
+
+def phrase_normal(tokens: list[Token], vocab: Vocab) -> str:
+    """``normalize_tokens(tokens, vocab, 'PHRASE')``, remembered: without a document's context
+    it depends only on the words, their tags and the spaces between them, and phrases recur."""
+    key = tuple((t.text, t.pos, tuple(t.feats.items()), i > 0 and t.start > tokens[i - 1].stop)
+                for i, t in enumerate(tokens))
+    normal = _NORMALS.get(key)
+    if normal is None:
+        trim(_NORMALS)
+        normal = _NORMALS[key] = normalize_tokens(tokens, vocab, 'PHRASE')
+    return normal
 
 
 def common_case(token: Token, sentence_start: int) -> Token:

@@ -10,6 +10,7 @@ from .doc import Doc
 from .merge import candidates
 from .morph import Vocab, tag_morph
 from .ner import span_tokens, tag_ner
+from .neural import MorphTagger, NERTagger
 from .normalize import Context, analysed, normalize_tokens, unify_normals
 from .phrases import extract_phrases
 from .rank import DEFAULT_TOP, Heuristic, Ranker
@@ -25,16 +26,14 @@ log = logging.getLogger(__name__)
 
 
 class Models:
-    """natasha's news embedding, morph tagger and NER, and the pymorphy3 vocabulary."""
+    """natasha's news morph tagger and NER (run by ``neural``), and the pymorphy3 vocabulary."""
 
-    def __init__(self, batch_size: int = 64):
-        from natasha import NewsEmbedding, NewsMorphTagger, NewsNERTagger
+    def __init__(self):
+        from natasha import NewsEmbedding
 
         emb = NewsEmbedding()
-        self.morph = NewsMorphTagger(emb)
-        self.ner = NewsNERTagger(emb)
-        for model in (self.morph, self.ner):
-            model.batch_size = model.infer.encoder.batch_size = batch_size
+        self.morph = MorphTagger(emb)
+        self.ner = NERTagger(emb)
         self.vocab = Vocab()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -40,7 +41,7 @@ def raw_features(doc: Doc, cands: list[Candidate]) -> np.ndarray:
     for cand in cands:
         freq = len(cand.mentions)
         first, last = cand.mentions[0][0] / length, cand.mentions[-1][0] / length
-        sents = len({np.searchsorted(starts, start, side='right') for start, _ in cand.mentions})
+        sents = len({bisect_right(starts, start) for start, _ in cand.mentions})
         normal = cand.normal
         rows.append([
             math.log1p(freq), freq / top_freq, first, last - first, sents / n_sents,
@@ -162,17 +163,27 @@ class Ranker:
         bag = self.house.bag(doc) if self.house is not None else None
         return self.rank_rows(cands, raw_features(doc, cands), bag, top)
 
-    def scored(self, cands: list[Candidate], raw: np.ndarray, bag) -> list[Tag]:
-        """Every candidate (and house tag) as a Tag with its probability, best first."""
+    def scored(self, cands: list[Candidate], raw: np.ndarray, bag,
+               floor: Optional[float] = None) -> list[Tag]:
+        """Every candidate (and house tag) as a Tag with its probability, best first.
+
+        ``floor``: leave out candidates under it that can change nothing (the ranking is cut
+        there): beyond the first ``min_tags``, unless a house tag may lift them.
+        """
         probs = self.probabilities(cands, raw)
+        house = list(self.house.predict(bag)) if self.house is not None and bag is not None else []
+        house_keys = {key for key, _, _ in house}
         tags: dict[str, Tag] = {}
         for index in np.argsort(-probs, kind='stable'):
             cand, p = cands[index], float(probs[index])
-            key, text = self.output_key(cand), style(self.output_text(cand), 'seed')
+            key = self.output_key(cand)
+            if floor is not None and p < floor and len(tags) >= self.min_tags and key not in house_keys:
+                continue
+            text = style(self.output_text(cand), 'seed')
             if text and key not in tags:
                 tags[key] = Tag(text, cand.kind, round(p, 4), cand.mentions)
-        if self.house is not None and bag is not None:
-            for key, text, p in self.house.predict(bag):
+        if house:
+            for key, text, p in house:
                 tag = tags.get(key)
                 if tag is None:
                     tags[key] = Tag(style(text, 'seed'), 'TOPIC', round(p, 4), [])
@@ -182,7 +193,7 @@ class Ranker:
 
     def rank_rows(self, cands: list[Candidate], raw: np.ndarray, bag,
                   top: Optional[int] = DEFAULT_TOP) -> list[Tag]:
-        ranked = self.scored(cands, raw, bag)
+        ranked = self.scored(cands, raw, bag, floor=self.threshold)
         kept = [t for t in ranked if t.score >= self.threshold]
         if len(kept) < self.min_tags:
             kept = ranked[:self.min_tags]

@@ -1,0 +1,187 @@
+"""Tagging on a Dask cluster: bags, DataFrames, and the ``--engine dask`` of ``extractor batch``.
+
+    from extractor.dask import tag_bag, tag_ddf
+    tagged = tag_ddf(dd.read_parquet('s3://news/2024/*.parquet'), text='body')
+
+Each worker process builds its ``Tagger`` once, on its first task, and keeps it for every later
+task (a per-process cache, so a restarted worker simply builds it again); the records and error
+records are those of the local engine, from the same ``batch.tag_chunk``. Dask is an optional
+extra: ``pip install "extractor[dask]"``.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from typing import Any, Iterable, Iterator, Optional
+
+from .batch import THREAD_VARS, default_tagger, tag_chunk
+from .io import Record, row_record
+
+INSTALL = 'the Dask engine needs dask.distributed: pip install "extractor[dask]"'
+
+_taggers: dict[Optional[str], Any] = {}
+_lock = threading.Lock()
+_loads = 0
+
+
+def _require() -> None:
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ImportError(INSTALL) from None
+
+
+def worker_tagger(profile: Optional[str] = None) -> Any:
+    """This process's tagger for ``profile``, built (and its models loaded) on first use."""
+    global _loads
+    with _lock:
+        tagger = _taggers.get(profile)
+        if tagger is None:
+            for var in THREAD_VARS:  # one BLAS thread per process: processes share the cores
+                os.environ.setdefault(var, '1')
+            tagger = _taggers[profile] = default_tagger(profile)
+            tagger.models  # load now, once, not inside the first record's time
+            _loads += 1
+        return tagger
+
+
+def loads() -> int:
+    """How many taggers this process has built (``client.run(loads)`` asks every worker)."""
+    return _loads
+
+
+def tag_records(records: list[Record], profile: Optional[str] = None,
+                batch_size: int = 32) -> list[dict]:
+    """Output records (``id``, ``tags``, ``entities`` or ``id``, ``error``) for ``records``."""
+    tagger = worker_tagger(profile)
+    out: list[dict] = []
+    for start in range(0, len(records), batch_size):
+        out.extend(tag_chunk(tagger, records[start:start + batch_size], batch_size))
+    return out
+
+
+def _item_record(item: Any, where: str, fallback: str, id_field: Optional[str],
+                 text_field: str, title_field: Optional[str]) -> Record:
+    if isinstance(item, str):
+        return row_record({text_field: item}, where, fallback, None, text_field, None)
+    if isinstance(item, (tuple, list)) and len(item) == 2:
+        return row_record({'id': item[0], text_field: item[1]}, where, fallback, 'id', text_field, None)
+    if isinstance(item, dict):
+        return row_record(item, where, fallback, id_field, text_field, title_field)
+    return Record(fallback, error=f'{where}: not a text, (id, text) pair or dict but {type(item).__name__}')
+
+
+def _tag_partition(items: Iterable[Any], number: int, profile: Optional[str], batch_size: int,
+                   id_field: Optional[str], text_field: str, title_field: Optional[str]) -> list[dict]:
+    records = [_item_record(item, f'partition {number} item {i}', f'{number}:{i}', id_field,
+                            text_field, title_field) for i, item in enumerate(items, 1)]
+    return tag_records(records, profile, batch_size)
+
+
+def tag_bag(bag: Any, profile: Optional[str] = None, batch_size: int = 32,
+            id_field: Optional[str] = None, text_field: str = 'text',
+            title_field: Optional[str] = 'title') -> Any:
+    """A bag of output records for a bag of texts, ``(id, text)`` pairs or dicts.
+
+    Dicts are read as JSONL records are (``id_field``, ``text_field``, ``title_field``); an
+    item without an id gets ``<partition>:<position>``. Bad items become error records.
+    """
+    _require()
+    import dask
+    import dask.bag as db
+
+    parts = bag.to_delayed()
+    tag = dask.delayed(_tag_partition, pure=True)
+    return db.from_delayed([tag(part, number, profile, batch_size, id_field, text_field,
+                                title_field) for number, part in enumerate(parts)])
+
+
+def _tag_frame(df: Any, text: str, title: Optional[str], id: str, profile: Optional[str],
+               batch_size: int) -> Any:
+    from .batch import tag_dataframe
+
+    return tag_dataframe(df, text=text, title=title, id=id, tagger=worker_tagger(profile),
+                         batch_size=batch_size)
+
+
+def tag_ddf(ddf: Any, text: str = 'text', title: Optional[str] = 'title', id: str = 'id',
+            profile: Optional[str] = None, batch_size: int = 32) -> Any:
+    """``ddf`` with ``tags``, ``entities`` and ``error`` columns, as ``extractor.tag_dataframe``
+    gives them for a pandas DataFrame, partition by partition."""
+    _require()
+    import pandas as pd
+
+    meta = ddf._meta.copy()
+    for column in ('tags', 'entities', 'error'):
+        meta[column] = pd.Series([], dtype=object, index=meta.index)
+    return ddf.map_partitions(_tag_frame, text, title, id, profile, batch_size, meta=meta)
+
+
+# ---------------------------------------------------------------------------- the engine
+
+def connect(scheduler: Optional[str] = None, workers: Optional[int] = None) -> tuple[Any, Any]:
+    """A client of the cluster at ``scheduler``, or of a new ``LocalCluster`` with one
+    single-threaded worker process per core (or ``workers``); returns (client, cluster or None)."""
+    _require()
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    saved = {var: os.environ.get(var) for var in THREAD_VARS}
+    os.environ.update({var: '1' for var in THREAD_VARS})  # inherited by the worker processes
+    try:
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+    return Client(cluster), cluster
+
+
+class ClusterError(RuntimeError):
+    """A task failed on the cluster for good (its workers kept dying, or the scheduler left)."""
+
+
+def _result(future: Any) -> list[dict]:
+    try:
+        return future.result()
+    except Exception as e:  # noqa: BLE001 - KilledWorker, CommClosedError, ... from distributed
+        raise ClusterError(f'{type(e).__name__}: {e}') from e
+    finally:
+        future.release()
+
+
+def run_chunks(chunks: Iterable[list[Record]], profile: Optional[str], batch_size: int,
+               scheduler: Optional[str] = None, in_flight: Optional[int] = None,
+               client: Any = None) -> Iterator[list[dict]]:
+    """Output records of each chunk, in input order, each chunk a task on the cluster.
+
+    At most ``in_flight`` chunks are submitted ahead (default: 2 per worker thread), so the
+    input streams through in constant memory; a task lost with a worker is run again by Dask.
+    """
+    own_client, cluster = (client, None) if client is not None else connect(scheduler)
+    try:
+        if in_flight is None:
+            threads = sum(own_client.nthreads().values()) or 1
+            in_flight = 2 * threads
+        window: deque = deque()
+        try:
+            for chunk in chunks:
+                window.append(own_client.submit(tag_records, chunk, profile, batch_size, pure=False))
+                if len(window) >= in_flight:
+                    yield _result(window.popleft())
+            while window:
+                yield _result(window.popleft())
+        finally:
+            for future in window:
+                future.cancel()
+    finally:
+        if client is None:
+            own_client.close()
+            if cluster is not None:
+                cluster.close()
