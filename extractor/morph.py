@@ -16,7 +16,7 @@ from .doc import Doc
 
 # Entries a look-up cache holds; when full it drops its older half, so memory stays flat on
 # endless archives and the words in use stay (about 20 MB a cache when full).
-CACHE_SIZE = 16_000
+CACHE_SIZE = 24_000
 # Only these need a dictionary lemma (phrases, topics, the house classifier): others keep ''.
 LEMMATIZED = frozenset({'NOUN', 'PROPN', 'ADJ', 'VERB'})
 
@@ -28,6 +28,24 @@ def trim(cache: dict) -> None:
             del cache[key]
 
 
+def feats_text(feats: dict) -> str:
+    """``{'Case': 'Nom', 'Number': 'Sing'}`` -> ``'Case=Nom|Number=Sing'``: a compact cache key."""
+    return '|'.join(f'{name}={value}' for name, value in feats.items())
+
+
+_UD_TAGS: dict = {}
+
+
+def ud_tag(tag) -> tuple[str, dict]:
+    """A pymorphy3 tag's UD ``(pos, feats)``, made once per tag (a few thousand exist); the
+    feats dict is shared and never changed."""
+    found = _UD_TAGS.get(tag)
+    if found is None:
+        feats = dict(OC_UD_INDEX[gram] for gram in tag._grammemes_tuple if gram in OC_UD_INDEX)
+        found = _UD_TAGS[tag] = (ud_pos(tag), feats)
+    return found
+
+
 class Form:
     """One pymorphy3 parse in natasha's terms: UD ``pos`` and ``feats``."""
     __slots__ = ('parse', 'word', 'normal', 'pos', 'feats')
@@ -36,10 +54,7 @@ class Form:
         self.parse = parse
         self.word = parse.word
         self.normal = parse.normal_form
-        self.pos = ud_pos(parse.tag)
-        self.feats = dict(
-            OC_UD_INDEX[gram] for gram in parse.tag._grammemes_tuple if gram in OC_UD_INDEX
-        )
+        self.pos, self.feats = ud_tag(parse.tag)
 
     def inflect(self, grams: Iterable[str]) -> Optional['Form']:
         """The form with the given UD grammemes (``{'Nom'}``), or None."""
@@ -62,7 +77,7 @@ class Vocab:
         self.analyzer = analyzer or pymorphy3.MorphAnalyzer()
         self._forms: dict[str, list[Form]] = {}
         self._inflections: dict = {}
-        self._best: dict[tuple, Optional[Form]] = {}
+        self._best: dict[str, Optional[Form]] = {}
         self._choices: dict[tuple, int] = {}
 
     def __call__(self, word: str) -> list[Form]:
@@ -78,7 +93,7 @@ class Vocab:
 
     def best(self, word: str, pos: str, feats: dict) -> Optional[Form]:
         """The parse that agrees best with the tagger's ``pos`` and ``feats``; remembered."""
-        key = (word, pos, tuple(feats.items()))
+        key = f'{word}\t{pos}\t{feats_text(feats)}'
         try:
             return self._best[key]
         except KeyError:

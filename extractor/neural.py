@@ -24,7 +24,7 @@ from slovnet.shape import word_shape
 from .morph import trim
 
 # Tokens per packed matrix: bounds memory (a layer is 1 KB a token).
-PACK_TOKENS = 8_000
+PACK_TOKENS = 4_000
 HEAD_ROWS = 1_024
 CRF_BATCH = 256
 
@@ -110,8 +110,11 @@ class Slovnet:
             else:
                 x = self._conv(x, kernels, layer.conv.bias.array)
             np.maximum(x, 0, out=x)
-            norm = layer.norm
-            x = (x - norm.mean.array) / norm.std.array * norm.weight.array + norm.bias.array
+            norm = layer.norm  # in place: no temporaries the size of x
+            x -= norm.mean.array
+            x /= norm.std.array
+            x *= norm.weight.array
+            x += norm.bias.array
             x[outside] = 0
         out = self.head(x)
         return [out[start:stop] for start, stop in spans]
@@ -152,6 +155,12 @@ class Slovnet:
             out += padded[k:k + rows] @ kernels[k]
         out += bias
         return out
+
+
+def share_encoding(first: Slovnet, second: Slovnet) -> None:
+    """Let two models over the same vocabularies share one word -> ids cache."""
+    if first.words is second.words and first.shapes.items == second.shapes.items:
+        second._ids = first._ids
 
 
 class MorphTagger(Slovnet):

@@ -14,6 +14,7 @@ endings; the tagger's case and gender and the other words of the name pick one.
 from __future__ import annotations
 
 import re
+from os.path import commonprefix
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
@@ -21,7 +22,7 @@ from typing import Iterable, Optional, Sequence
 from natasha.shape import recover_shape
 
 from .doc import Doc, Token
-from .morph import trim, Form, Vocab, tag_morph
+from .morph import Form, Vocab, feats_text, tag_morph, trim
 from .ner import span_tokens, tag_ner
 from .segment import segment
 
@@ -50,7 +51,7 @@ ORDINAL = re.compile(r'^(\d+)-[а-я]{1,3}$')
 ORDINAL_ENDINGS = {'Masc': r'\1-й', 'Fem': r'\1-я', 'Neut': r'\1-е', 'Plur': r'\1-е'}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reading:
     """One way to read a written word: its nominative and what the written form is."""
     normal: str  # lower case, ё as the dictionary writes it
@@ -209,10 +210,33 @@ def parse_reading(form: Form, word: str, capital: bool, vocab: Vocab) -> Optiona
 def lexeme_form(form: Form, word: str, grams: set) -> Optional[Form]:
     """The form of ``form``'s lexeme with ``grams`` (OpenCorpora) that keeps the stem of ``word``."""
     grams = {g for g in grams if g}
-    for parse in form.parse.lexeme:
+    for parse in vocab_lexeme(form):
         if grams <= parse.tag.grammemes and same_stem(parse.word, word):
             return Form(parse)
     return None
+
+
+_PARADIGMS: dict[int, list] = {}
+
+
+def vocab_lexeme(form: Form) -> Iterable:
+    """The parses of ``form``'s lexeme, lazily for a dictionary word (most are never looked at)."""
+    parse = form.parse
+    stack = parse.methods_stack
+    unit = stack[0][0]
+    if len(stack) != 1 or type(unit).__name__ != 'DictionaryAnalyzer':
+        yield from parse.lexeme
+        return
+    _, word, para_id, index = stack[0]
+    paradigm = unit.dict.paradigms[para_id]
+    stem = unit.dict.build_stem(paradigm, index, word)
+    info = _PARADIGMS.get(para_id)
+    if info is None:
+        trim(_PARADIGMS)
+        info = _PARADIGMS[para_id] = unit.dict.build_paradigm_info(para_id)
+    for number, (prefix, tag, suffix) in enumerate(info):
+        new = prefix + stem + suffix
+        yield type(parse)(new, tag, parse.normal_form, 1.0, unit._fix_stack(stack, new, para_id, number))
 
 
 def same_stem(normal: str, word: str) -> bool:
@@ -304,6 +328,9 @@ def known(vocab: Vocab, word: str) -> bool:
     return any(_dictionary(f.parse) for f in vocab(word.lower()))
 
 
+_NOMINATIVES: dict[str, str] = {}
+
+
 def nominative(token: Token, vocab: Vocab, context: Context, gender: Optional[str] = None,
                number: Optional[str] = None, case: Optional[str] = None) -> str:
     """The nominative of one token, shaped like the original (capitals kept).
@@ -311,6 +338,19 @@ def nominative(token: Token, vocab: Vocab, context: Context, gender: Optional[st
     ``gender`` and ``number``: those of the head an adjective must agree with (or the number
     a head noun takes); ``case``: the case to read the token in, when not the tagger's.
     """
+    if context.lexicon or context.names:  # the document's words weigh in
+        return _nominative(token, vocab, context, gender, number, case)
+    # Without them the result depends on the token's text and tags alone: remember it.
+    key = f'{token.text}\t{token.pos}\t{feats_text(token.feats)}\t{gender}\t{number}\t{case}'
+    found = _NOMINATIVES.get(key)
+    if found is None:
+        trim(_NOMINATIVES)
+        found = _NOMINATIVES[key] = _nominative(token, vocab, context, gender, number, case)
+    return found
+
+
+def _nominative(token: Token, vocab: Vocab, context: Context, gender: Optional[str],
+                number: Optional[str], case: Optional[str]) -> str:
     text = token.text
     if not is_word(token) or not is_cyrillic(text):
         return text
@@ -350,9 +390,25 @@ def hyphenated(token: Token, vocab: Vocab, context: Context, gender: Optional[st
     return '-'.join(result)
 
 
+_CHOICES: dict[str, Optional[Reading]] = {}
+
+
 def choose(token: Token, vocab: Vocab, context: Context, gender: Optional[str] = None,
            number: Optional[str] = None, case: Optional[str] = None) -> Optional[Reading]:
     """The reading of ``token`` that best fits the tagger and the wanted gender and number."""
+    if context.lexicon or context.names:
+        return _choose(token, vocab, context, gender, number, case)
+    key = f'{token.text}\t{token.pos}\t{feats_text(token.feats)}\t{gender}\t{number}\t{case}'
+    try:
+        return _CHOICES[key]
+    except KeyError:
+        trim(_CHOICES)
+        found = _CHOICES[key] = _choose(token, vocab, context, gender, number, case)
+        return found
+
+
+def _choose(token: Token, vocab: Vocab, context: Context, gender: Optional[str],
+            number: Optional[str], case: Optional[str]) -> Optional[Reading]:
     case = case or token.feats.get('Case')
     if case is None:
         return None
@@ -651,19 +707,25 @@ def unify_normals(doc: Doc) -> None:
         if len(set(normals)) < 2:
             continue
         written = [e.text for e in group if e.start in nominative and e.text in normals]
-        best = max(set(normals), key=lambda n: (written.count(n), normals.count(n)))
+        # first seen wins a tie: a set's order would change from process to process
+        best = max(dict.fromkeys(normals), key=lambda n: (written.count(n), normals.count(n)))
         for entity in group:
             entity.normal = best
 
 
 def same_entity(a: str, b: str) -> bool:
-    """Same number of words, each pair sharing all but its last two letters (at least two)."""
+    """Same number of words, each pair the same but for its last two letters (``Асии``,
+    ``Асия``; ``Ахундзад``, ``Ахундзада``) and sharing three at least; words with digits only
+    when equal (``Су-34``, ``Су-35``). ``Госдума``/``Госдеп``, ``КНДР``/``КНР``, ``Ростов``/
+    ``Ростов-на-Дону`` are two entities each."""
     left, right = a.lower().split(), b.lower().split()
     if len(left) != len(right) or a == b:
         return a == b
     for x, y in zip(left, right):
-        size = max(2, min(len(x), len(y)) - 2)
-        # endings differ by a few letters; ``Ростов`` and ``Ростов-на-Дону`` are two places
-        if x[:size] != y[:size] or abs(len(x) - len(y)) > 2:
+        if x == y:
+            continue
+        if any(c.isdigit() for c in x + y):
+            return False
+        if len(commonprefix([x, y])) < max(3, len(x) - 2, len(y) - 2):
             return False
     return True

@@ -12,7 +12,7 @@ from typing import Iterator, Optional, Sequence
 
 from .doc import Doc, Phrase, Token
 from .normalize import is_cyrillic, join, lemma_form, normalize_tokens, tidy, yo
-from .morph import trim, Vocab
+from .morph import Vocab, feats_text, trim
 
 QUOTE_TEXTS = set('«»"„“”')
 SENTENCE_ENDS = frozenset('. ! ? ; … ...'.split())
@@ -143,14 +143,14 @@ def extended(previous: Optional[Phrase], tokens: list[Token], vocab: Vocab) -> O
     return tidy(previous.normal + (' ' if tail[0].start > tokens[cut - 1].stop else '') + words)
 
 
-_NORMALS: dict[tuple, str] = {}
+_NORMALS: dict[str, str] = {}
 
 
 def phrase_normal(tokens: list[Token], vocab: Vocab) -> str:
     """``normalize_tokens(tokens, vocab, 'PHRASE')``, remembered: without a document's context
     it depends only on the words, their tags and the spaces between them, and phrases recur."""
-    key = tuple((t.text, t.pos, tuple(t.feats.items()), i > 0 and t.start > tokens[i - 1].stop)
-                for i, t in enumerate(tokens))
+    key = '\n'.join(f'{t.text}\t{t.pos}\t{feats_text(t.feats)}\t{i > 0 and t.start > tokens[i - 1].stop:d}'
+                    for i, t in enumerate(tokens))
     normal = _NORMALS.get(key)
     if normal is None:
         trim(_NORMALS)

@@ -10,7 +10,7 @@ from .doc import Doc
 from .merge import candidates
 from .morph import Vocab, tag_morph
 from .ner import span_tokens, tag_ner
-from .neural import MorphTagger, NERTagger
+from .neural import MorphTagger, NERTagger, share_encoding
 from .normalize import Context, analysed, normalize_tokens, unify_normals
 from .phrases import extract_phrases
 from .rank import DEFAULT_TOP, Heuristic, Ranker
@@ -34,6 +34,7 @@ class Models:
         emb = NewsEmbedding()
         self.morph = MorphTagger(emb)
         self.ner = NERTagger(emb)
+        share_encoding(self.morph, self.ner)
         self.vocab = Vocab()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 
 STYLES = ('seed', 'lower', 'camel')
@@ -13,6 +14,7 @@ HYPHEN_SPACES = re.compile(r' ?- ?')
 EDGES = ' .,;:!?'
 
 
+@lru_cache(maxsize=20_000)  # candidates ask for the same keys again and again
 def tag_key(tag: str) -> str:
     """The protocol's key of a tag (``../shared/datasets/PROTOCOL.md``); '' means dropped.
 

@@ -87,3 +87,18 @@ def test_eval_cli_report(tmp_path, capsys):
     assert (tmp_path / 'report.html').read_text(encoding='utf-8').count('<div') >= 3
     summary = json.loads((tmp_path / 'summary.json').read_text(encoding='utf-8'))
     assert summary['n_docs'] == 3
+
+
+def test_same_output_whatever_the_hash_seed():
+    """Nothing may hang on the order of a set of strings, which changes from run to run."""
+    import os
+
+    samples = sorted(str(p) for p in (ROOT / 'samples').glob('*.txt'))
+    outputs = []
+    for seed in ('1', '2'):
+        env = {**os.environ, 'PYTHONHASHSEED': seed}
+        done = subprocess.run([sys.executable, str(ROOT / 'cli.py'), 'tag', '--format', 'json', *samples],
+                              capture_output=True, text=True, env=env, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]

@@ -70,3 +70,23 @@ def test_trim_keeps_the_newer_half(monkeypatch):
     assert list(cache) == [5, 6, 7, 8, 9]
     morph.trim(cache)
     assert len(cache) == 5
+
+
+WORDS = ('развития местного самоуправления транспортной инфраструктуры умных городов '
+         'Логвиненко Ростова Лусакой Черёмина высшей столицами ассоциации острова стали '
+         'мэрии министерства новому лучших').split()
+
+
+@pytest.mark.parametrize('grams', [{'Nom'}, {'Nom', 'Sing'}, {'Nom', 'Plur'}, {'Nom', 'Sing', 'Fem'},
+                                   {'Gen', 'Plur'}])
+def test_vocab_inflect_is_pymorphy3_inflect(grams):
+    vocab = morph.Vocab()
+    oc = {morph.UD_OC_FEATS[g] for g in grams}
+    checked = 0
+    for word in WORDS:
+        for form in vocab(word.lower()):
+            expected = form.parse.inflect(oc)
+            got = vocab.inflect(form, frozenset(grams))
+            assert (got and (got.word, str(got.parse.tag))) == (expected and (expected.word, str(expected.tag))), (word, form)
+            checked += 1
+    assert checked > 50

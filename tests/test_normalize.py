@@ -97,3 +97,20 @@ def test_same_text_gives_same_forms_in_any_order(tagger):
 def test_normalize_rejects_bad_span(tagger):
     with pytest.raises(ValueError):
         tagger.normalize('Москва', 3, 99)
+
+
+@pytest.mark.parametrize('a, b, same', [
+    ('Асии Биби', 'Асия Биби', True),
+    ('Хайбатулла Ахундзад', 'Хайбатулла Ахундзада', True),
+    ('Соединённые Штатов', 'Соединённые Штаты', True),
+    ('Госдума', 'Госдеп', False),
+    ('КНДР', 'КНР', False),
+    ('Кремль', 'Крым', False),
+    ('Су-34', 'Су-35', False),
+    ('Ростов', 'Ростов-на-Дону', False),
+    ('Москва', 'Москва', True),
+])
+def test_same_entity(a, b, same):
+    from extractor.normalize import same_entity
+
+    assert same_entity(a, b) is same
