@@ -11,7 +11,7 @@ from .merge import candidates
 from .morph import Vocab, tag_morph
 from .ner import span_tokens, tag_ner
 from .neural import MorphTagger, NERTagger, share_encoding
-from .normalize import Context, analysed, normalize_tokens, unify_normals
+from .normalize import Context, analysed, normalize_tokens, proper_case, unify_normals
 from .phrases import extract_phrases
 from .rank import DEFAULT_TOP, Heuristic, Ranker
 from .resources import profile_dir
@@ -124,6 +124,9 @@ class Tagger:
                     self._analyse_long(doc)
                 if ranker is not None:
                     doc.tags = ranker.rank(doc, candidates(doc), top=self.top)
+                    for tag in doc.tags:
+                        if not tag.mentions:  # a house tag: learned lower case, from gold
+                            tag.text = proper_case(tag.text, self.models.vocab)
         finally:
             for doc, text in zip(docs, texts):
                 restore(doc, text)

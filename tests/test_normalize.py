@@ -114,3 +114,20 @@ def test_same_entity(a, b, same):
     from extractor.normalize import same_entity
 
     assert same_entity(a, b) is same
+
+
+@pytest.mark.parametrize('text, cased', [
+    ('Фк спартак', 'ФК Спартак'),
+    ('В россии', 'В России'),
+    ('Новости россии', 'Новости России'),
+    ('В мире', 'В мире'),
+    ('Сша', 'США'),
+    ('Дональд трамп', 'Дональд Трамп'),
+    ('Экономика', 'Экономика'),
+    ('Covid-19', 'Covid-19'),
+])
+def test_house_tags_get_the_capitals_of_names(text, cased):
+    from extractor.morph import Vocab
+    from extractor.normalize import proper_case
+
+    assert proper_case(text, Vocab()) == cased
