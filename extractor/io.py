@@ -259,7 +259,8 @@ def _read_archive(path: str) -> Iterator[Record]:
                     yield _file_record(info.filename, archive.read(info))
         return
     with tarfile.open(path, 'r|*') as archive:  # stream mode: members one at a time
-        for member in archive:
+        while (member := archive.next()) is not None:
+            archive.members.clear()  # TarFile keeps every header it read: 0.5 KB a member
             if member.isfile() and _is_text_member(member.name):
                 handle = archive.extractfile(member)
                 yield _file_record(member.name, handle.read() if handle else b'')
