@@ -118,7 +118,7 @@ def _work(chunk: list[Record], batch_size: int) -> list[dict]:
 
 
 @contextmanager
-def _single_threaded_env() -> Iterator[None]:
+def single_threaded_env() -> Iterator[None]:
     saved = {var: os.environ.get(var) for var in THREAD_VARS}
     os.environ.update({var: '1' for var in THREAD_VARS})
     try:
@@ -145,7 +145,7 @@ def _run_local(chunks: Iterable[list[Record]], tagger: Any, batch_size: int
 def _run_pool(chunks: Iterable[list[Record]], jobs: int, profile: Optional[str], batch_size: int,
               factory: Optional[TaggerFactory]) -> Iterator[list[dict]]:
     window: deque = deque()
-    with _single_threaded_env(), ProcessPoolExecutor(
+    with single_threaded_env(), ProcessPoolExecutor(
             jobs, mp_context=_mp_context(), initializer=_init_worker,
             initargs=(factory, profile)) as pool:
         try:
@@ -165,16 +165,6 @@ def _run_pool(chunks: Iterable[list[Record]], jobs: int, profile: Optional[str],
 
 
 # ---------------------------------------------------------------------------- the run
-
-def _closing(results: Iterator[list[dict]], client: Any, cluster: Any) -> Iterator[list[dict]]:
-    """``results``, then the client and local cluster they ran on closed."""
-    try:
-        yield from results
-    finally:
-        results.close()
-        client.close()
-        cluster.close()
-
 
 def _unique(records: Iterable[Record], summary: BatchSummary) -> Iterator[Record]:
     """Count records; give a repeated id the first free ``#2``, ``#3``... suffix."""
@@ -260,14 +250,8 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
         records = _unique(read_records(inputs, id_field, text_field, title_field or None), summary)
         chunks = _chunks(records, batch_size, done, summary)
         if engine == 'dask':
-            if client is None and scheduler is None:
-                client_, cluster = dask_engine.connect(None, jobs)
-            else:
-                client_, cluster = client, None
             results = dask_engine.run_chunks(chunks, profile, batch_size, scheduler, partitions,
-                                             client_)
-            if client is None and scheduler is None:
-                results = _closing(results, client_, cluster)
+                                             client, jobs)
         elif jobs == 1:
             results = _run_local(chunks, local, batch_size)
         else:

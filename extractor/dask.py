@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from typing import Any, Iterable, Iterator, Optional
 
-from .batch import THREAD_VARS, default_tagger, tag_chunk
+from .batch import THREAD_VARS, default_tagger, single_threaded_env, tag_chunk
 from .io import Record, row_record
 
 INSTALL = 'the Dask engine needs dask.distributed: pip install "extractor[dask]"'
@@ -129,17 +129,9 @@ def connect(scheduler: Optional[str] = None, workers: Optional[int] = None) -> t
 
     if scheduler:
         return Client(scheduler), None
-    saved = {var: os.environ.get(var) for var in THREAD_VARS}
-    os.environ.update({var: '1' for var in THREAD_VARS})  # inherited by the worker processes
-    try:
+    with single_threaded_env():  # inherited by the worker processes
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                processes=True, dashboard_address=None)
-    finally:
-        for var, value in saved.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
     return Client(cluster), cluster
 
 
@@ -158,13 +150,15 @@ def _result(future: Any) -> list[dict]:
 
 def run_chunks(chunks: Iterable[list[Record]], profile: Optional[str], batch_size: int,
                scheduler: Optional[str] = None, in_flight: Optional[int] = None,
-               client: Any = None) -> Iterator[list[dict]]:
+               client: Any = None, workers: Optional[int] = None) -> Iterator[list[dict]]:
     """Output records of each chunk, in input order, each chunk a task on the cluster.
 
-    At most ``in_flight`` chunks are submitted ahead (default: 2 per worker thread), so the
-    input streams through in constant memory; a task lost with a worker is run again by Dask.
+    The cluster: ``client``'s, else the one at ``scheduler``, else a new local one of
+    ``workers`` processes (closed at the end). At most ``in_flight`` chunks are submitted ahead
+    (default: 2 per worker thread), so the input streams through in constant memory; a task
+    lost with a worker is run again by Dask.
     """
-    own_client, cluster = (client, None) if client is not None else connect(scheduler)
+    own_client, cluster = (client, None) if client is not None else connect(scheduler, workers)
     try:
         if in_flight is None:
             threads = sum(own_client.nthreads().values()) or 1

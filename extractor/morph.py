@@ -79,6 +79,7 @@ class Vocab:
         self._inflections: dict = {}
         self._best: dict[str, Optional[Form]] = {}
         self._choices: dict[tuple, int] = {}
+        self._paradigms: dict[int, list] = {}
 
     def __call__(self, word: str) -> list[Form]:
         forms = self._forms.get(word)
@@ -122,7 +123,7 @@ class Vocab:
         from call to call instead of a lexeme of new parses each time; False for other words."""
         stack = parse.methods_stack
         unit = stack[0][0]
-        if len(stack) != 1 or unit is not self.analyzer._units[0][0]:
+        if not self._in_dictionary(parse):
             return False
         _, word, para_id, index = stack[0]
         choice = (para_id, index, required)
@@ -130,7 +131,7 @@ class Vocab:
         if best is None:
             trim(self._choices)
             best = self._choices[choice] = self._paradigm_choice(
-                unit.dict.build_paradigm_info(para_id), parse.tag, required)
+                self._paradigm(unit, para_id), parse.tag, required)
         if best < 0:
             return None
         paradigm = unit.dict.paradigms[para_id]
@@ -141,6 +142,34 @@ class Vocab:
         stem = unit.dict.build_stem(paradigm, index, word)
         new = prefix + stem + suffix
         return type(parse)(new, tag, parse.normal_form, 1.0, unit._fix_stack(stack, new, para_id, best))
+
+    def _in_dictionary(self, parse) -> bool:
+        """A dictionary word's parse (not a guess): its paradigm is known."""
+        stack = parse.methods_stack
+        return len(stack) == 1 and stack[0][0] is self.analyzer._units[0][0]
+
+    def _paradigm(self, unit, para_id: int) -> list:
+        """``(prefix, tag, suffix)`` of each form of a paradigm; remembered."""
+        found = self._paradigms.get(para_id)
+        if found is None:
+            trim(self._paradigms)
+            found = self._paradigms[para_id] = unit.dict.build_paradigm_info(para_id)
+        return found
+
+    def lexeme(self, form: Form) -> Iterable:
+        """The parses of ``form``'s lexeme; lazily for a dictionary word (most are never
+        looked at, and pymorphy3 builds them all)."""
+        parse = form.parse
+        if not self._in_dictionary(parse):
+            yield from parse.lexeme
+            return
+        stack = parse.methods_stack
+        unit, word, para_id, index = stack[0]
+        stem = unit.dict.build_stem(unit.dict.paradigms[para_id], index, word)
+        for number, (prefix, tag, suffix) in enumerate(self._paradigm(unit, para_id)):
+            new = prefix + stem + suffix
+            yield type(parse)(new, tag, parse.normal_form, 1.0,
+                              unit._fix_stack(stack, new, para_id, number))
 
     def _paradigm_choice(self, paradigm: list, source, required: frozenset) -> int:
         """Index of the form of ``paradigm`` that pymorphy3's ``_inflect`` picks, or -1."""

@@ -192,7 +192,7 @@ def parse_reading(form: Form, word: str, capital: bool, vocab: Vocab) -> Optiona
             return None
         normal = nominative.word
         if pos == 'ADJ' and not same_stem(normal, word):  # высшей: not высочайшая
-            nominative = lexeme_form(form, word, {'nomn', tag.gender or 'plur'})
+            nominative = lexeme_form(form, word, {'nomn', tag.gender or 'plur'}, vocab)
             if nominative is None:
                 return None
             normal = nominative.word
@@ -207,36 +207,13 @@ def parse_reading(form: Form, word: str, capital: bool, vocab: Vocab) -> Optiona
                    _dictionary(form.parse) and bool(tag.grammemes & NAME_ONLY))
 
 
-def lexeme_form(form: Form, word: str, grams: set) -> Optional[Form]:
+def lexeme_form(form: Form, word: str, grams: set, vocab: Vocab) -> Optional[Form]:
     """The form of ``form``'s lexeme with ``grams`` (OpenCorpora) that keeps the stem of ``word``."""
     grams = {g for g in grams if g}
-    for parse in vocab_lexeme(form):
+    for parse in vocab.lexeme(form):
         if grams <= parse.tag.grammemes and same_stem(parse.word, word):
             return Form(parse)
     return None
-
-
-_PARADIGMS: dict[int, list] = {}
-
-
-def vocab_lexeme(form: Form) -> Iterable:
-    """The parses of ``form``'s lexeme, lazily for a dictionary word (most are never looked at)."""
-    parse = form.parse
-    stack = parse.methods_stack
-    unit = stack[0][0]
-    if len(stack) != 1 or type(unit).__name__ != 'DictionaryAnalyzer':
-        yield from parse.lexeme
-        return
-    _, word, para_id, index = stack[0]
-    paradigm = unit.dict.paradigms[para_id]
-    stem = unit.dict.build_stem(paradigm, index, word)
-    info = _PARADIGMS.get(para_id)
-    if info is None:
-        trim(_PARADIGMS)
-        info = _PARADIGMS[para_id] = unit.dict.build_paradigm_info(para_id)
-    for number, (prefix, tag, suffix) in enumerate(info):
-        new = prefix + stem + suffix
-        yield type(parse)(new, tag, parse.normal_form, 1.0, unit._fix_stack(stack, new, para_id, number))
 
 
 def same_stem(normal: str, word: str) -> bool:
@@ -433,7 +410,7 @@ def inflected(reading: Reading, gender: Optional[str], number: Optional[str], vo
         grams.add(gender)
     form = vocab.inflect(reading.form, frozenset(grams))
     if form is not None and reading.pos == 'ADJ' and not same_stem(form.word, word):
-        form = lexeme_form(reading.form, word, {UD_OC.get(g, g) for g in grams} | {'nomn'} - {'Nom'})
+        form = lexeme_form(reading.form, word, {UD_OC.get(g, g) for g in grams} | {'nomn'} - {'Nom'}, vocab)
     if form is None:
         return reading
     return Reading(form.word, reading.case, gender or '', number or '', reading.pos, reading.weight, form)
