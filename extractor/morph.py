@@ -9,7 +9,7 @@ from itertools import islice
 from typing import Iterable, Optional
 
 import pymorphy3
-from natasha.morph.lemma import best_form
+from natasha.morph.lemma import best_form, normal_pos
 from natasha.morph.vocab import OC_UD_INDEX, UD_OC_FEATS, ud_pos
 
 from .doc import Doc
@@ -21,8 +21,20 @@ CACHE_SIZE = 24_000
 LEMMATIZED = frozenset({'NOUN', 'PROPN', 'ADJ', 'VERB'})
 
 
+MISSING = object()
+
+
+def recall(cache: dict, key):
+    """``cache[key]``, moved to the end as the most recently used; ``MISSING`` if absent."""
+    value = cache.pop(key, MISSING)
+    if value is not MISSING:
+        cache[key] = value
+    return value
+
+
 def trim(cache: dict) -> None:
-    """Make room in a full ``cache``: drop the older half of its entries (dicts keep order)."""
+    """Make room in a full ``cache``: drop the older half of its entries (dicts keep order,
+    and ``recall`` moves what is used to the end: the least recently used half goes)."""
     if len(cache) >= CACHE_SIZE:
         for key in list(islice(cache, len(cache) // 2)):
             del cache[key]
@@ -44,6 +56,9 @@ def ud_tag(tag) -> tuple[str, dict]:
         feats = dict(OC_UD_INDEX[gram] for gram in tag._grammemes_tuple if gram in OC_UD_INDEX)
         found = _UD_TAGS[tag] = (ud_pos(tag), feats)
     return found
+
+
+_POSES: dict[frozenset, frozenset] = {}
 
 
 class Form:
@@ -78,12 +93,13 @@ class Vocab:
         self._forms: dict[str, list[Form]] = {}
         self._inflections: dict = {}
         self._best: dict[str, Optional[Form]] = {}
+        self._lemmas: dict[str, tuple[str, frozenset]] = {}
         self._choices: dict[tuple, int] = {}
         self._paradigms: dict[int, list] = {}
 
     def __call__(self, word: str) -> list[Form]:
-        forms = self._forms.get(word)
-        if forms is None:
+        forms = recall(self._forms, word)
+        if forms is MISSING:
             trim(self._forms)
             forms = [Form(p) for p in self.analyzer.parse(word)]
             self._forms[word] = forms
@@ -95,28 +111,45 @@ class Vocab:
     def best(self, word: str, pos: str, feats: dict) -> Optional[Form]:
         """The parse that agrees best with the tagger's ``pos`` and ``feats``; remembered."""
         key = f'{word}\t{pos}\t{feats_text(feats)}'
-        try:
-            return self._best[key]
-        except KeyError:
+        form = recall(self._best, key)
+        if form is MISSING:
             trim(self._best)
             form = self._best[key] = best_form(self(word.lower()), pos, feats)
-            return form
+        return form
 
     def lemmatize(self, word: str, pos: str, feats: dict) -> str:
+        """The lemma of the parse that agrees best with the tagger (natasha's ``best_form``).
+        Most words have one lemma whatever the parse: when a parse has the tagger's part of
+        speech, that lemma is the answer without the choice."""
+        lower = word.lower()
+        known = recall(self._lemmas, lower)
+        if known is MISSING:
+            forms = self(lower)
+            single = forms[0].normal if forms else ''
+            if any(f.normal != single for f in forms):
+                single = ''  # several lemmas: the tags choose
+            trim(self._lemmas)
+            poses = frozenset(normal_pos(f.pos) for f in forms)
+            poses = _POSES.setdefault(poses, poses)  # a few dozen sets, shared
+            known = self._lemmas[lower] = (single, poses)
+        single, poses = known
+        if single and normal_pos(pos) in poses:
+            return single
         form = self.best(word, pos, feats)
-        return form.normal if form else word.lower()
+        return form.normal if form else lower
 
     def inflect(self, form: Form, grams: frozenset) -> Optional[Form]:
         """``form`` in the UD grammemes ``grams`` (``{'Nom'}``), or None; remembered."""
         key = (form.word, str(form.parse.tag), form.normal, grams)
-        if key not in self._inflections:
+        found = recall(self._inflections, key)
+        if found is MISSING:
             trim(self._inflections)
             oc = frozenset(UD_OC_FEATS[gram] for gram in grams)
             parse = self._dictionary_inflect(form.parse, oc)
             if parse is False:
                 parse = form.parse.inflect(oc)
-            self._inflections[key] = Form(parse) if parse else None
-        return self._inflections[key]
+            found = self._inflections[key] = Form(parse) if parse else None
+        return found
 
     def _dictionary_inflect(self, parse, required: frozenset):
         """pymorphy3's ``Parse.inflect`` for a dictionary word, over its paradigm's tags kept

@@ -21,7 +21,7 @@ from slovnet.exec.model import NER as NERModel, Morph as MorphModel
 from slovnet.exec.pack import Pack
 from slovnet.shape import word_shape
 
-from .morph import trim
+from .morph import MISSING, recall, trim
 
 # Tokens per packed matrix: bounds memory (a layer is 1 KB a token).
 PACK_TOKENS = 4_000
@@ -60,8 +60,8 @@ class Slovnet:
         self._ids: dict[str, tuple[int, int]] = {}
 
     def ids(self, word: str) -> tuple[int, int]:
-        found = self._ids.get(word)
-        if found is None:
+        found = recall(self._ids, word)
+        if found is MISSING:
             trim(self._ids)
             found = (self.words.get(word.lower(), self.unk_id), self.shapes.encode(word_shape(word)))
             self._ids[word] = found
@@ -134,8 +134,8 @@ class Slovnet:
         for k in range(kernel):  # out[t] += (word part + shape part)[t + k - pad] in block k
             shift = k - pad
             columns = slice(k * filters, (k + 1) * filters)
-            block = parts[:, columns][inverse]
-            block += self.first_shapes[:, columns][shape_ids]
+            block = parts[:, columns].take(inverse, axis=0)
+            block += self.first_shapes[:, columns].take(shape_ids, axis=0)
             block[zero_rows] = 0
             if shift < 0:
                 out[-shift:] += block[:rows + shift]

@@ -22,7 +22,7 @@ from typing import Iterable, Optional, Sequence
 from natasha.shape import recover_shape
 
 from .doc import Doc, Token
-from .morph import Form, Vocab, feats_text, tag_morph, trim
+from .morph import MISSING, Form, Vocab, feats_text, recall, tag_morph, trim
 from .ner import span_tokens, tag_ner
 from .segment import segment
 
@@ -157,8 +157,8 @@ _READINGS: dict[tuple, tuple] = {}
 def readings(vocab: Vocab, word: str, capital: bool) -> tuple[Reading, ...]:
     """All readings of ``word`` (lower case); name guesses too when it is ``capital``."""
     key = (word, capital)
-    found = _READINGS.get(key)
-    if found is not None:
+    found = recall(_READINGS, key)
+    if found is not MISSING:
         return found
     result: list[Reading] = []
     for form in vocab(word):
@@ -319,8 +319,8 @@ def nominative(token: Token, vocab: Vocab, context: Context, gender: Optional[st
         return _nominative(token, vocab, context, gender, number, case)
     # Without them the result depends on the token's text and tags alone: remember it.
     key = f'{token.text}\t{token.pos}\t{feats_text(token.feats)}\t{gender}\t{number}\t{case}'
-    found = _NOMINATIVES.get(key)
-    if found is None:
+    found = recall(_NOMINATIVES, key)
+    if found is MISSING:
         trim(_NOMINATIVES)
         found = _NOMINATIVES[key] = _nominative(token, vocab, context, gender, number, case)
     return found
@@ -376,12 +376,11 @@ def choose(token: Token, vocab: Vocab, context: Context, gender: Optional[str] =
     if context.lexicon or context.names:
         return _choose(token, vocab, context, gender, number, case)
     key = f'{token.text}\t{token.pos}\t{feats_text(token.feats)}\t{gender}\t{number}\t{case}'
-    try:
-        return _CHOICES[key]
-    except KeyError:
+    found = recall(_CHOICES, key)
+    if found is MISSING:
         trim(_CHOICES)
         found = _CHOICES[key] = _choose(token, vocab, context, gender, number, case)
-        return found
+    return found
 
 
 def _choose(token: Token, vocab: Vocab, context: Context, gender: Optional[str],
@@ -642,9 +641,15 @@ def normalize_tokens(tokens: Sequence[Token], vocab: Vocab, kind: str = 'ORG',
     return tidy(join(words, tokens))
 
 
+LOWER_WORD = re.compile('[а-яёa-z]+')
+
+
 def lemma_form(token: Token) -> str:
     """A single word's dictionary form, shaped like the original."""
-    return recover_shape(token.lemma or token.text.lower(), token.text)
+    lemma = token.lemma or token.text.lower()
+    if LOWER_WORD.fullmatch(token.text) and LOWER_WORD.fullmatch(lemma):
+        return lemma  # what recover_shape gives a lower-case word, without its parsing
+    return recover_shape(lemma, token.text)
 
 
 _CONTEXTS: 'OrderedDict[str, tuple[Doc, Context]]' = OrderedDict()
@@ -672,11 +677,16 @@ def unify_normals(doc: Doc) -> None:
     tagger reads a nominative, else the one most of them got."""
     nominative = {t.start for t in doc.tokens if t.feats.get('Case') == 'Nom'}
     groups: list[list] = []
+    # Only entities whose words open with the same three letters can be one (same_entity):
+    # each is compared with the groups of its bucket alone.
+    buckets: dict[tuple, list[list]] = {}
     for entity in doc.entities:
-        group = next((g for g in groups if g[0].type == entity.type
-                      and same_entity(g[0].normal, entity.normal)), None)
+        bucket = buckets.setdefault((entity.type, *(w[:3] for w in entity.normal.lower().split())), [])
+        group = next((g for g in bucket if same_entity(g[0].normal, entity.normal)), None)
         if group is None:
-            groups.append([entity])
+            group = [entity]
+            groups.append(group)
+            bucket.append(group)
         else:
             group.append(entity)
     for group in groups:

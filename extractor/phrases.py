@@ -12,7 +12,7 @@ from typing import Iterator, Optional, Sequence
 
 from .doc import Doc, Phrase, Token
 from .normalize import is_cyrillic, join, lemma_form, normalize_tokens, tidy, yo
-from .morph import Vocab, feats_text, trim
+from .morph import MISSING, Vocab, feats_text, recall, trim
 
 QUOTE_TEXTS = set('«»"„“”')
 SENTENCE_ENDS = frozenset('. ! ? ; … ...'.split())
@@ -151,8 +151,8 @@ def phrase_normal(tokens: list[Token], vocab: Vocab) -> str:
     it depends only on the words, their tags and the spaces between them, and phrases recur."""
     key = '\n'.join(f'{t.text}\t{t.pos}\t{feats_text(t.feats)}\t{i > 0 and t.start > tokens[i - 1].stop:d}'
                     for i, t in enumerate(tokens))
-    normal = _NORMALS.get(key)
-    if normal is None:
+    normal = recall(_NORMALS, key)
+    if normal is MISSING:
         trim(_NORMALS)
         normal = _NORMALS[key] = normalize_tokens(tokens, vocab, 'PHRASE')
     return normal

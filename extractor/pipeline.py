@@ -1,7 +1,10 @@
 """The Tagger: loads the models once; ``__call__(text)`` is ``next(pipe([text]))``."""
 from __future__ import annotations
 
+import gc
 import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Iterable, Iterator, Optional, Union
 
@@ -23,6 +26,10 @@ LONG = 200_000  # characters: a longer document goes through the models in windo
 WINDOW = 1_000  # sentences per window
 MAX_CHARS = 1_000_000  # a longer "article" (a dump, junk) is tagged on its first this many characters
 log = logging.getLogger(__name__)
+# Tagging fills the look-up caches with some 600,000 long-lived objects; with CPython's default
+# thresholds a full collection then walks them all every dozen documents (about 10 % of the
+# time). While a batch is tagged, a full collection waits for this many younger ones.
+FULL_COLLECTION_EVERY = 1000
 
 
 class Models:
@@ -113,6 +120,10 @@ class Tagger:
         return docs
 
     def _run(self, docs: list[Doc], ranked: bool = True) -> None:
+        with fewer_full_collections():
+            self._run_batch(docs, ranked)
+
+    def _run_batch(self, docs: list[Doc], ranked: bool) -> None:
         ranker = self.ranker if ranked else None
         texts = [doc.text for doc in docs]
         try:
@@ -175,6 +186,31 @@ class Tagger:
         kind = next((e.type for e in doc.entities if (e.start, e.stop) == (start, stop)), 'ORG')
         tokens = span_tokens(doc, start, stop)
         return normalize_tokens(tokens, self.models.vocab, kind, context) or text[start:stop]
+
+
+_lock = threading.Lock()
+_running = 0  # batches being tagged (threads); the caller's thresholds come back at 0
+_thresholds = gc.get_threshold()
+
+
+@contextmanager
+def fewer_full_collections():
+    """Full collections deferred (``FULL_COLLECTION_EVERY``) inside the block; the
+    process's own thresholds restored when the last such block ends."""
+    global _running, _thresholds
+    with _lock:
+        if _running == 0:
+            _thresholds = gc.get_threshold()
+            first, second, full = _thresholds
+            gc.set_threshold(first, second, max(full, FULL_COLLECTION_EVERY))
+        _running += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _running -= 1
+            if _running == 0:
+                gc.set_threshold(*_thresholds)
 
 
 def make_doc(item: Item) -> Doc:
