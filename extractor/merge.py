@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .doc import Doc
 from .tags import tag_key
@@ -26,7 +27,8 @@ class Candidate:
 
     @property
     def normal(self) -> str:
-        return self.forms.most_common(1)[0][0]
+        """The most frequent spelling, the first seen of equals (as ``most_common(1)``)."""
+        return max(self.forms.items(), key=itemgetter(1))[0]
 
     def absorb(self, other: 'Candidate') -> None:
         self.mentions += other.mentions

@@ -42,7 +42,7 @@ def trim(cache: dict) -> None:
 
 def feats_text(feats: dict) -> str:
     """``{'Case': 'Nom', 'Number': 'Sing'}`` -> ``'Case=Nom|Number=Sing'``: a compact cache key."""
-    return '|'.join(f'{name}={value}' for name, value in feats.items())
+    return '|'.join(map('='.join, feats.items()))
 
 
 _UD_TAGS: dict = {}

@@ -481,27 +481,33 @@ def normalize_name(tokens: Sequence[Token], vocab: Vocab, context: Context) -> l
                 units.append((i, j, part))
     if not units:
         return words
-    options = {(i, j): readings(vocab, part.lower(), True) for i, j, part in units}
+    # Each reading's worth, weighed once for the twelve (case, gender) tries below.
+    options = {(i, j): [(name_weight(r) + attested(r, context, tokens[i]), r)
+                        for r in readings(vocab, part.lower(), True)] for i, j, part in units}
 
-    def fit(i: int, j: int, case: str, gender: str) -> Optional[Reading]:
-        return max((r for r in options[i, j] if fits(r, case, gender, 'Sing')),
-                   key=lambda r: name_weight(r) + attested(r, context, tokens[i]), default=None)
+    def fit(i: int, j: int, case: str, gender: str) -> tuple[float, Optional[Reading]]:
+        """The worthiest reading in ``case`` and ``gender`` (the first of equals), and its worth."""
+        best, top = None, 0.0
+        for value, reading in options[i, j]:
+            if (best is None or value > top) and fits(reading, case, gender, 'Sing'):
+                best, top = reading, value
+        return top, best
 
     scored = []
     for case in CASES:
         for gender in ('Masc', 'Fem'):
             score = 0.0
             for i, j, _ in units:
-                reading = fit(i, j, case, gender)
+                value, reading = fit(i, j, case, gender)
                 if reading is None:
                     continue
                 feats = tokens[i].feats
-                score += name_weight(reading) + attested(reading, context, tokens[i])
+                score += value
                 score += 1.0 * (feats.get('Case') == case) + 0.3 * (feats.get('Gender') == gender)
             scored.append((score, case, gender))
     _, case, gender = max(scored)
     for i, j, part in units:
-        reading = fit(i, j, case, gender)
+        _, reading = fit(i, j, case, gender)
         if reading is not None:
             parts[i][j] = shaped(reading.normal, part)
     for i, pieces in parts.items():
