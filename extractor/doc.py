@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 
-@dataclass
+# Slotted: a document holds one per word, and each would carry a dict of its own.
+@dataclass(slots=True)
 class Token:
     start: int
     stop: int
@@ -19,7 +20,7 @@ class Token:
     feats: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Sentence:
     start: int
     stop: int
@@ -37,7 +38,7 @@ class Entity:
     normal: str = ''
 
 
-@dataclass
+@dataclass(slots=True)
 class Phrase:
     """A noun-phrase or topic-noun mention (kind PHRASE or TOPIC).
 
