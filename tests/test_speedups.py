@@ -4,6 +4,7 @@ from __future__ import annotations
 import gc
 import gzip
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,17 @@ def test_tokenize_equals_razdel_on_samples():
         text = path.read_text(encoding='utf-8')
         assert [(t.start, t.stop, t.text) for t in tokenize(text)] == \
             [(t.start, t.stop, t.text) for t in razdel_tokenize(text)], path.name
+
+
+def test_tokenize_equals_razdel_on_random_strings():
+    """Strings of the characters razdel's rules care about, mixed at random (seeded)."""
+    pieces = list('абвЁЯabcXZ019 \n-‑–—−_.,/\\!?…:;()«»"\'„“”*+=#@%&~|№$ΔσβжÅé🙂') + \
+        ['yahoo', 'Yahoo', ':-)', '...', '1.5', '2/3']
+    rng = random.Random(7)
+    for _ in range(5_000):
+        text = ''.join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        assert [(t.start, t.stop, t.text) for t in tokenize(text)] == \
+            [(t.start, t.stop, t.text) for t in razdel_tokenize(text)], repr(text)
 
 
 @pytest.mark.slow
