@@ -315,14 +315,21 @@ def nominative(token: Token, vocab: Vocab, context: Context, gender: Optional[st
     ``gender`` and ``number``: those of the head an adjective must agree with (or the number
     a head noun takes); ``case``: the case to read the token in, when not the tagger's.
     """
-    if context.lexicon or context.names:  # the document's words weigh in
-        return _nominative(token, vocab, context, gender, number, case)
-    # Without them the result depends on the token's text and tags alone: remember it.
+    return context_free(_NOMINATIVES, _nominative, token, vocab, context, gender, number, case)
+
+
+def context_free(cache: dict, compute, token: Token, vocab: Vocab, context: Context,
+                 gender: Optional[str], number: Optional[str], case: Optional[str]):
+    """``compute(token, vocab, context, gender, number, case)``, remembered in ``cache`` when
+    the document's words have no say (no lexicon, no names): then it depends on the token's
+    text and tags alone."""
+    if context.lexicon or context.names:
+        return compute(token, vocab, context, gender, number, case)
     key = f'{token.text}\t{token.pos}\t{feats_text(token.feats)}\t{gender}\t{number}\t{case}'
-    found = recall(_NOMINATIVES, key)
+    found = recall(cache, key)
     if found is MISSING:
-        trim(_NOMINATIVES)
-        found = _NOMINATIVES[key] = _nominative(token, vocab, context, gender, number, case)
+        trim(cache)
+        found = cache[key] = compute(token, vocab, context, gender, number, case)
     return found
 
 
@@ -373,14 +380,7 @@ _CHOICES: dict[str, Optional[Reading]] = {}
 def choose(token: Token, vocab: Vocab, context: Context, gender: Optional[str] = None,
            number: Optional[str] = None, case: Optional[str] = None) -> Optional[Reading]:
     """The reading of ``token`` that best fits the tagger and the wanted gender and number."""
-    if context.lexicon or context.names:
-        return _choose(token, vocab, context, gender, number, case)
-    key = f'{token.text}\t{token.pos}\t{feats_text(token.feats)}\t{gender}\t{number}\t{case}'
-    found = recall(_CHOICES, key)
-    if found is MISSING:
-        trim(_CHOICES)
-        found = _CHOICES[key] = _choose(token, vocab, context, gender, number, case)
-    return found
+    return context_free(_CHOICES, _choose, token, vocab, context, gender, number, case)
 
 
 def _choose(token: Token, vocab: Vocab, context: Context, gender: Optional[str],
