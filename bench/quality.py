@@ -80,6 +80,8 @@ def main() -> None:
     parser.add_argument('--limit', type=int, default=None, help='first N documents of each corpus')
     parser.add_argument('--shipped', action='store_true', help='also score the profiles in models/')
     parser.add_argument('--shipped-only', action='store_true', help='score models/ only; no fitting')
+    parser.add_argument('--cache', type=Path, default=None,
+                        help='keep extracted candidates here (as extractor train --cache)')
     args = parser.parse_args()
 
     started = time.time()
@@ -88,7 +90,7 @@ def main() -> None:
         records = read_records([str(datasets() / f'{name}.dev.jsonl.gz')])[:args.limit]
         if args.shipped_only:
             records = [r for r in records if side(r) == 'test']
-        samples = extract(records, jobs=args.jobs)
+        samples = extract(records, jobs=args.jobs, cache=args.cache)
         by_id = {s.id: s for s in samples}
         parts[name] = {which: [by_id[r.id] for r in records if side(r) == which] for which in ('train', 'test')}
         print(f'{name}: {len(parts[name]["train"])} train, {len(parts[name]["test"])} test documents '
@@ -116,7 +118,7 @@ def main() -> None:
         print(row(f'{test}: tf-idf lemmas top 10', tfidf_baseline(parts[test]['train'], docs), docs, keyer))
         print(row(f'{test}: heuristic ranker', heuristic(docs), docs, keyer))
         print(row(f'{test}: profile {test}', predict(fitted[test], docs), docs, keyer))
-        print(row(f'{test}: profile {test}, no house tags', predict(fitted[f'{test}-no-house'], docs), docs, keyer))
+        print(row(f'{test}: profile {test}, no house classifier', predict(fitted[f'{test}-no-house'], docs), docs, keyer))
         print(row(f'{test}: profile default', predict(fitted['default'], docs), docs, keyer))
         print(row(f'{test}: across outlets (trained on {other})', predict(fitted[other], docs), docs, keyer))
         if args.shipped:

@@ -22,6 +22,17 @@ def bag(doc: Doc) -> Counter:
     return Counter(t.lemma for t in doc.tokens if t.pos in CONTENT and t.lemma and len(t.lemma) > 2)
 
 
+def tfidf(counts: Counter, index: dict, idf: np.ndarray) -> np.ndarray:
+    """Sublinear tf-idf, L2-normalized (as scikit-learn's TfidfVectorizer does)."""
+    x = np.zeros(len(idf))
+    for word, count in counts.items():
+        i = index.get(word)
+        if i is not None:
+            x[i] = (1 + math.log(count)) * idf[i]
+    norm = np.linalg.norm(x)
+    return x / norm if norm else x
+
+
 class HouseTags:
     def __init__(self, tags: list, texts: list, vocab: list, idf: np.ndarray,
                  rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, intercepts: np.ndarray):
@@ -29,8 +40,6 @@ class HouseTags:
         self.index = {word: i for i, word in enumerate(vocab)}
         self.vocab, self.idf = vocab, idf
         self.rows, self.cols, self.weights, self.intercepts = rows, cols, weights, intercepts
-
-    bag = staticmethod(bag)
 
     @classmethod
     def load(cls, folder: Path) -> 'HouseTags':
@@ -46,22 +55,9 @@ class HouseTags:
             weights=self.weights.astype(np.float32), intercepts=self.intercepts.astype(np.float32))
 
     def vector(self, counts: Counter) -> np.ndarray:
-        """Sublinear tf-idf, L2-normalized (as scikit-learn's TfidfVectorizer does)."""
-        x = np.zeros(len(self.vocab))
-        for word, count in counts.items():
-            i = self.index.get(word)
-            if i is not None:
-                x[i] = (1 + math.log(count)) * self.idf[i]
-        norm = np.linalg.norm(x)
-        return x / norm if norm else x
+        return tfidf(counts, self.index, self.idf)
 
     def probabilities(self, counts: Counter) -> np.ndarray:
         x = self.vector(counts)
         z = np.bincount(self.rows, self.weights * x[self.cols], minlength=len(self.tags))
         return 1.0 / (1.0 + np.exp(-(z + self.intercepts)))
-
-    def predict(self, counts: Counter, floor: float = 0.05):
-        """(key, text, probability) of each house tag above ``floor``."""
-        probs = self.probabilities(counts)
-        for i in np.flatnonzero(probs >= floor):
-            yield self.tags[i], self.texts[i], float(probs[i])

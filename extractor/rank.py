@@ -1,24 +1,31 @@
-"""Candidates -> features -> scores -> ordered, cut tags.
+"""Candidates -> items -> features -> probabilities -> ordered, cut tags.
 
-The scores come from a profile (``models/NAME/``, written by ``extractor train``): a
-logistic regression over the features below, a document-frequency table, how often each
-normal form was an editor's tag in the training archive, and a classifier over the site's
-own frequent tags (``house.py``). Applying it is a dot product; no scikit-learn at run time.
+A profile (``models/NAME/``, written by ``extractor train``) proposes, for one document,
+every tag it may give: the candidates (a person also by surname alone: sites differ), the
+site's frequent tags from its classifier (``house.py``), and the tags of the archive's most
+similar articles (``neighbours.py``). Each gets a row of features: the candidate's own
+(frequency, position, title, kind, ...), the archive's look-ups (document frequency, how
+often it was an editor's tag), the house probability and the neighbours' vote. Boosted
+trees (``trees.py``) turn a row into the probability that an editor chose the tag; the
+list is cut where the expected F1 of the document is highest. No scikit-learn at run time.
 """
 from __future__ import annotations
 
 import json
 import math
 from bisect import bisect_right
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
 from .doc import Doc, Tag
+from .house import bag
 from .merge import Candidate
 from .tags import style
+from .trees import Forest
 
 KINDS = ('PER', 'LOC', 'ORG', 'PHRASE', 'TOPIC')
 DEFAULT_TOP = 20
@@ -58,11 +65,19 @@ RAW = ['log_freq', 'freq_rel', 'first', 'spread', 'sent_share', 'in_title',
 LOOKUP = ['idf', 'prior', 'log_tag_count', 'unseen']
 # Each kind gets its own copy of these, so the model can weigh them per kind.
 CROSSED = ['log_freq', 'first', 'in_title', 'idf', 'prior', 'n_words', 'sent_share']
+# Of every item, candidate or not: what the house classifier and the neighbours say of it.
+ITEM = ['house', 'is_house', 'is_candidate', 'vote', 'top_similarity', 'tag_rate', 'surname']
+VOTE_FLOOR = 0.15  # a tag only the neighbours propose needs this share of their votes
+HOUSE_FLOOR = 0.01  # and one only the house classifier proposes, this probability
+
+
+def candidate_names() -> list[str]:
+    return ([f'kind={k}' for k in KINDS] + RAW + LOOKUP
+            + [f'{k}*{f}' for k in KINDS for f in CROSSED])
 
 
 def feature_names() -> list[str]:
-    return ([f'kind={k}' for k in KINDS] + RAW + LOOKUP
-            + [f'{k}*{f}' for k in KINDS for f in CROSSED])
+    return candidate_names() + ITEM
 
 
 @dataclass
@@ -71,27 +86,112 @@ class Lookups:
     n_docs: int
     df: dict          # key -> number of documents with it as a candidate
     tags: dict        # key -> number of documents with it as a gold tag
+    spelling: dict = field(default_factory=dict)  # gold key -> how the candidates wrote it
 
     def rows(self, keys: list[str]) -> np.ndarray:
-        out = np.zeros((len(keys), len(LOOKUP)))
-        for i, key in enumerate(keys):
-            df, tagged = self.df.get(key, 0), self.tags.get(key, 0)
-            out[i] = (math.log((self.n_docs + 1) / (df + 1)), (tagged + 0.1) / (df + 1),
-                      math.log1p(tagged), float(df == 0))
-        return out
+        df = np.array([self.df.get(key, 0) for key in keys], dtype=np.float64)
+        tagged = np.array([self.tags.get(key, 0) for key in keys], dtype=np.float64)
+        return np.column_stack([np.log((self.n_docs + 1) / (df + 1)), (tagged + 0.1) / (df + 1),
+                                np.log1p(tagged), df == 0]).reshape(len(keys), len(LOOKUP))
 
 
 def design(raw: np.ndarray, kinds: list[str], lookups: np.ndarray) -> np.ndarray:
-    """The model's input matrix: kind one-hots, raw and look-up features, kind crosses."""
+    """The candidates' part of the rows: kind one-hots, raw and look-up features, kind crosses."""
     n = len(kinds)
+    if not n:
+        return np.zeros((0, len(candidate_names())))
     onehot = np.zeros((n, len(KINDS)))
     for i, kind in enumerate(kinds):
         onehot[i, KINDS.index(kind)] = 1.0
-    base = np.hstack([onehot, raw, lookups]) if n else np.zeros((0, len(KINDS) + len(RAW) + len(LOOKUP)))
+    base = np.hstack([onehot, raw, lookups])
     names = RAW + LOOKUP
     columns = [base[:, len(KINDS) + names.index(f)] for f in CROSSED]
     crossed = [onehot[:, k] * col for k in range(len(KINDS)) for col in columns]
-    return np.column_stack([base] + crossed) if n else np.zeros((0, len(feature_names())))
+    return np.column_stack([base] + crossed)
+
+
+@dataclass
+class Item:
+    """A tag a profile may give: its key, text, kind and the mentions behind it; ``source``
+    is the index of its candidate (-1 for none): one candidate gives at most one tag."""
+    key: str
+    text: str
+    kind: str
+    mentions: list
+    source: int = -1
+
+
+def spellings(cand: Candidate):
+    """(key, text, is surname) a candidate may be tagged by: a person also by surname."""
+    yield cand.key, cand.normal, 0.0
+    if cand.kind == 'PER' and ' ' in cand.key:
+        yield cand.key.rsplit(' ', 1)[1], cand.normal.strip().rsplit(' ', 1)[-1], 1.0
+
+
+def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Lookups,
+          house=None, neighbours=None, borrow: bool = True) -> tuple[list[Item], np.ndarray]:
+    """Every tag the profile may give the document, and its row of ``feature_names()``.
+    ``borrow``: the neighbours may propose tags of their own, not only vote.
+
+    Features an item does not have (a house tag that is no candidate) are NaN: the trees
+    learn where those go.
+    """
+    chosen: dict[str, Item] = {}
+    index, surname = [], []
+    for i, cand in enumerate(cands):
+        for key, text, short in spellings(cand):
+            if key and key not in chosen:
+                chosen[key] = Item(key, text, cand.kind, cand.mentions, i)
+                index.append(i)
+                surname.append(short)
+    n_cands = len(chosen)
+    house_p = dict(zip(house.tags, house.probabilities(counts))) if house is not None else {}
+    for key, text in zip(house.tags, house.texts) if house is not None else ():
+        if house_p[key] >= HOUSE_FLOOR and key not in chosen:
+            chosen[key] = Item(key, lookups.spelling.get(key, text), 'TOPIC', [])
+    votes, top = neighbours.votes(counts) if neighbours is not None else ({}, 0.0)
+    for key, vote in votes.items() if borrow else ():
+        if vote >= VOTE_FLOOR and key not in chosen:
+            chosen[key] = Item(key, lookups.spelling.get(key, key), 'TOPIC', [])
+    found = list(chosen.values())
+    x = np.full((len(found), len(feature_names())), np.nan)
+    width = len(candidate_names())
+    if n_cands:
+        keys = [item.key for item in found[:n_cands]]
+        x[:n_cands, :width] = design(raw[index], [cands[i].kind for i in index], lookups.rows(keys))
+    keys = [item.key for item in found]
+    house_col = np.array([house_p.get(key, np.nan) for key in keys], dtype=np.float64)
+    x[:, width] = house_col
+    x[:, width + 1] = ~np.isnan(house_col)
+    x[:, width + 2] = np.arange(len(found)) < n_cands
+    x[:, width + 3] = [votes.get(key, 0.0) for key in keys]
+    x[:, width + 4] = top
+    x[:, width + 5] = np.array([lookups.tags.get(key, 0) for key in keys]) / max(lookups.n_docs, 1)
+    x[:, width + 6] = surname + [0.0] * (len(found) - n_cands)
+    return found, x
+
+
+def best_first(found: list[Item], probs: np.ndarray) -> np.ndarray:
+    """Indices of ``found`` by falling probability, each candidate's best spelling only
+    (``Алексей Логвиненко`` or ``Логвиненко``, not both)."""
+    order, seen = [], set()
+    for index in np.argsort(-probs, kind='stable'):
+        source = found[index].source
+        if source < 0 or source not in seen:
+            seen.add(source)
+            order.append(index)
+    return np.array(order, dtype=np.int64)
+
+
+def cut(probs: np.ndarray, expected: float, least: int = 1) -> int:
+    """How many of ``probs`` (best first) to keep: the count with the highest expected F1,
+    the document's number of gold tags taken as ``expected`` times the sum of ``probs``;
+    at least ``least`` (as many as there are)."""
+    if not len(probs):
+        return 0
+    hits = np.cumsum(probs)
+    best = int(np.argmax(2 * hits / (np.arange(1, len(probs) + 1) + expected * hits[-1]))) + 1
+    return min(max(best, least), len(probs))
 
 
 class Heuristic:
@@ -117,84 +217,57 @@ class Heuristic:
 
 
 class Ranker:
-    """A fitted profile's ranker: ``probabilities(doc, cands)`` and ``rank``."""
+    """A fitted profile: ``rank(doc, cands)`` -> tags, best first, cut by expected F1."""
 
-    def __init__(self, weights: dict, lookups: Lookups, house=None):
-        self.mean = np.array(weights['mean'])
-        self.scale = np.array(weights['scale'])
-        self.coef = np.array(weights['coef'])
-        self.intercept = float(weights['intercept'])
-        self.threshold = float(weights['threshold'])
-        self.min_tags = int(weights.get('min_tags', 3))
-        self.person = weights.get('person', 'full')
-        self.lookups = lookups
-        self.house = house
+    def __init__(self, forest: Forest, lookups: Lookups, house=None, neighbours=None,
+                 expected: float = 1.0, least: int = 1, borrow: bool = True):
+        self.forest, self.lookups = forest, lookups
+        self.house, self.neighbours = house, neighbours
+        self.expected, self.least, self.borrow = expected, least, borrow
 
     @classmethod
     def load(cls, folder: Path) -> 'Ranker':
         from .house import HouseTags
+        from .neighbours import Neighbours
 
-        weights = json.loads((folder / 'ranker.json').read_text(encoding='utf-8'))
+        meta = json.loads((folder / 'ranker.json').read_text(encoding='utf-8'))
+        if meta.get('features') != feature_names():
+            raise ValueError(f'{folder}: the profile was trained for other features; '
+                             f'retrain it with `extractor train` (see models/build.sh)')
         stats = json.loads((folder / 'lookups.json').read_text(encoding='utf-8'))
-        lookups = Lookups(stats['n_docs'], stats['df'], stats['tags'])
+        lookups = Lookups(stats['n_docs'], stats['df'], stats['tags'], stats.get('spelling', {}))
         house = HouseTags.load(folder) if (folder / 'house.npz').is_file() else None
-        return cls(weights, lookups, house)
+        near = Neighbours.load(folder) if (folder / 'neighbours.npz').is_file() else None
+        return cls(Forest.load(folder / 'ranker.npz'), lookups, house, near, meta['expected'],
+                   meta['least'], meta['borrow'])
 
-    def probabilities(self, cands: list[Candidate], raw: np.ndarray) -> np.ndarray:
-        if not cands:
-            return np.zeros(0)
-        keys = [self.output_key(c) for c in cands]
-        x = design(raw, [c.kind for c in cands], self.lookups.rows(keys))
-        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
-
-    def output_key(self, cand: Candidate) -> str:
-        if self.person == 'surname' and cand.kind == 'PER' and ' ' in cand.key:
-            return cand.key.rsplit(' ', 1)[1]
-        return cand.key
-
-    def output_text(self, cand: Candidate) -> str:
-        if self.person == 'surname' and cand.kind == 'PER' and ' ' in cand.normal.strip():
-            return cand.normal.strip().rsplit(' ', 1)[1]
-        return cand.normal
+    def scored(self, cands: list[Candidate], raw: np.ndarray, counts: Counter,
+               top: Optional[int] = None) -> list[Tag]:
+        """Every item (the first ``top``) as a Tag with its probability, best first."""
+        return self._ranked(cands, raw, counts, top, cut_list=False)
 
     def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = DEFAULT_TOP) -> list[Tag]:
-        """Tags above the threshold, best first; at least ``min_tags``, at most ``top``."""
-        bag = self.house.bag(doc) if self.house is not None else None
-        return self.rank_rows(cands, raw_features(doc, cands), bag, top)
+        """Tags best first, as many as maximize the expected F1 (at least the profile's
+        ``least``); at most ``top``."""
+        return self.rank_rows(cands, raw_features(doc, cands), bag(doc), top)
 
-    def scored(self, cands: list[Candidate], raw: np.ndarray, bag,
-               floor: Optional[float] = None) -> list[Tag]:
-        """Every candidate (and house tag) as a Tag with its probability, best first.
-
-        ``floor``: leave out candidates under it that can change nothing (the ranking is cut
-        there): beyond the first ``min_tags``, unless a house tag may lift them.
-        """
-        probs = self.probabilities(cands, raw)
-        house = list(self.house.predict(bag)) if self.house is not None and bag is not None else []
-        house_keys = {key for key, _, _ in house}
-        tags: dict[str, Tag] = {}
-        for index in np.argsort(-probs, kind='stable'):
-            cand, p = cands[index], float(probs[index])
-            key = self.output_key(cand)
-            if floor is not None and p < floor and len(tags) >= self.min_tags and key not in house_keys:
-                continue
-            text = style(self.output_text(cand), 'seed')
-            if text and key not in tags:
-                tags[key] = Tag(text, cand.kind, round(p, 4), cand.mentions)
-        if house:
-            for key, text, p in house:
-                tag = tags.get(key)
-                if tag is None:
-                    tags[key] = Tag(style(text, 'seed'), 'TOPIC', round(p, 4), [])
-                else:  # both models vote for it
-                    tag.score = round(1 - (1 - tag.score) * (1 - p), 4)
-        return sorted(tags.values(), key=lambda t: -t.score)
-
-    def rank_rows(self, cands: list[Candidate], raw: np.ndarray, bag,
+    def rank_rows(self, cands: list[Candidate], raw: np.ndarray, counts: Counter,
                   top: Optional[int] = DEFAULT_TOP) -> list[Tag]:
-        ranked = self.scored(cands, raw, bag, floor=self.threshold)
-        kept = [t for t in ranked if t.score >= self.threshold]
-        if len(kept) < self.min_tags:
-            kept = ranked[:self.min_tags]
-        return kept[:top] if top else kept
+        return self._ranked(cands, raw, counts, top, cut_list=True)
+
+    def _ranked(self, cands, raw, counts, top: Optional[int], cut_list: bool) -> list[Tag]:
+        if not cands and not counts:  # no names, no content words: nothing to tag
+            return []
+        found, x = items(cands, raw, counts, self.lookups, self.house, self.neighbours,
+                         self.borrow)
+        probs = self.forest.probabilities(x)
+        order = best_first(found, probs)
+        if cut_list:
+            order = order[:cut(probs[order], self.expected, self.least)]
+        tags = []
+        for index in order[:top or None]:
+            item = found[index]
+            text = style(item.text, 'seed')
+            if text:
+                tags.append(Tag(text, item.kind, round(float(probs[index]), 4), item.mentions))
+        return tags

@@ -28,14 +28,21 @@ import numpy as np
 from .evaluate import GoldRecord, read_gold, record_text
 from .house import HouseTags, bag
 from .merge import Candidate, candidates
-from .rank import DEFAULT_TOP, KINDS, Lookups, Ranker, design, feature_names, raw_features
+from .neighbours import Neighbours
+from .rank import (KINDS, Lookups, Ranker, best_first, cut, feature_names, items, raw_features,
+                   spellings)
 from .tags import tag_key
+from .trees import Forest
 
 FOLDS = 3
 MIN_HOUSE_COUNT = 8
 MAX_HOUSE_TAGS = 200  # the site's most frequent tags; fitting time grows with their number
 HOUSE_VOCAB = 8000
 HOUSE_WEIGHTS = 400  # largest weights kept per house tag
+TREES = dict(max_iter=200, learning_rate=0.08, max_depth=6, max_leaf_nodes=31,
+             min_samples_leaf=100, l2_regularization=1.0)  # shallow: cheap to walk at run time
+EXPECTED = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5)  # the cut's choices, tuned out of fold
+LEAST = (1, 2, 3, 4, 5, 6)
 
 
 @dataclass
@@ -175,51 +182,20 @@ def fold_of(sample: Sample, folds: int, salt: int = 0) -> int:
     return int(sample.group[salt * 8:salt * 8 + 8], 16) % folds
 
 
-def person_style(samples: list[Sample]) -> str:
-    """``surname`` when the site tags people by surname more often than by full name."""
-    full = surname = 0
+def count_lookups(samples: list[Sample]) -> Lookups:
+    """Document frequencies of every key a candidate offers, gold counts, gold spellings."""
+    df, tags, written = Counter(), Counter(), {}
     for s in samples:
-        for c in s.cands:
-            if c.kind == 'PER' and ' ' in c.key:
-                full += c.key in s.gold
-                surname += c.key.rsplit(' ', 1)[1] in s.gold
-    return 'surname' if surname > full else 'full'
-
-
-def output_key(cand: Candidate, person: str) -> str:
-    if person == 'surname' and cand.kind == 'PER' and ' ' in cand.key:
-        return cand.key.rsplit(' ', 1)[1]
-    return cand.key
-
-
-def count_lookups(samples: list[Sample], person: str) -> Lookups:
-    df, tags = Counter(), Counter()
-    for s in samples:
-        df.update({output_key(c, person) for c in s.cands})
+        offered = {}
+        for cand in s.cands:
+            for key, text, _ in spellings(cand):
+                offered.setdefault(key, text)
+        df.update(offered.keys())
         tags.update(s.gold)
-    return Lookups(len(samples), dict(df), dict(tags))
-
-
-def matrix(samples: list[Sample], lookups: Lookups, person: str):
-    xs, ys = [], []
-    for s in samples:
-        if not s.cands:
-            continue
-        keys = [output_key(c, person) for c in s.cands]
-        xs.append(design(s.raw, [c.kind for c in s.cands], lookups.rows(keys)))
-        ys.append(np.array([k in s.gold for k in keys], dtype=np.int8))
-    return np.vstack(xs), np.concatenate(ys)
-
-
-def fit_weights(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> dict:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    scaler = StandardScaler().fit(x)
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    model = LogisticRegression(C=c, max_iter=2000).fit((x - scaler.mean_) / scale, y)
-    return {'features': feature_names(), 'mean': scaler.mean_.tolist(), 'scale': scale.tolist(),
-            'coef': model.coef_[0].tolist(), 'intercept': float(model.intercept_[0])}
+        for key in s.gold & offered.keys():
+            written.setdefault(key, Counter())[offered[key]] += 1
+    spelling = {key: texts.most_common(1)[0][0] for key, texts in written.items()}
+    return Lookups(len(samples), dict(df), dict(tags), spelling)
 
 
 def fit_house(samples: list[Sample], min_count: int = MIN_HOUSE_COUNT) -> Optional[HouseTags]:
@@ -252,86 +228,131 @@ def fit_house(samples: list[Sample], min_count: int = MIN_HOUSE_COUNT) -> Option
                      np.array(intercepts))
 
 
-def choose_cut(scored: list[tuple[list, set]], top: int = DEFAULT_TOP) -> tuple[float, int, float]:
-    """The (threshold, min_tags) that maximize mean exact F1 over out-of-fold rankings."""
-    docs = []
-    for tags, gold in scored:
-        tags = tags[:top]
-        scores = np.array([t.score for t in tags])
-        hits = np.cumsum([tag_key(t.text) in gold for t in tags]) if tags else np.zeros(0)
-        docs.append((scores, hits, len(gold)))
-    best = (0.5, 3, -1.0)
-    for min_tags in range(1, 7):
-        for threshold in np.arange(0.05, 0.8, 0.01):
-            total = 0.0
-            for scores, hits, n_gold in docs:
-                kept = min(max(int((scores >= threshold).sum()), min_tags), len(scores))
-                if kept == 0:
-                    total += 1.0 if n_gold == 0 else 0.0
-                elif hits[kept - 1]:
-                    total += 2 * hits[kept - 1] / (kept + n_gold)
-            value = total / max(len(docs), 1)
-            if value > best[2]:
-                best = (round(float(threshold), 2), min_tags, value)
-    return best
+@dataclass
+class Archive:
+    """What a profile knows of a site's archive: look-ups, house tags, neighbours."""
+    lookups: Lookups
+    house: Optional[HouseTags]
+    neighbours: Optional[Neighbours]
+
+    @classmethod
+    def of(cls, samples: list[Sample], house: bool = True) -> 'Archive':
+        return cls(count_lookups(samples), fit_house(samples) if house else None,
+                   Neighbours.fit([s.bag for s in samples], [s.gold for s in samples]))
 
 
-def fit_profile(samples: list[Sample], folds: int = FOLDS, house: bool = True,
-                log: Callable[[str], None] = print) -> tuple[Ranker, dict]:
-    """Fit ranker, look-ups and house classifier; tune the cut out of fold."""
-    person = person_style(samples)
-    log(f'people are tagged by {"surname" if person == "surname" else "full name"}')
-    scored = []
-    for fold in range(folds):
-        train = [s for s in samples if fold_of(s, folds) != fold]
-        held = [s for s in samples if fold_of(s, folds) == fold]
-        ranker = fit_ranker(train, person, folds, house)
-        for s in held:
-            scored.append((ranker.scored(s.cands, s.raw, s.bag), s.gold))
-        log(f'fold {fold + 1}/{folds} fitted')
-    threshold, min_tags, f1 = choose_cut(scored)
-    log(f'cut: threshold {threshold:.2f}, at least {min_tags} tags; out-of-fold exact F1 {f1:.3f}')
-    ranker = fit_ranker(samples, person, folds, house)
-    ranker.threshold, ranker.min_tags = threshold, min_tags
-    return ranker, {'oof_exact_f1': round(f1, 4), 'threshold': threshold, 'min_tags': min_tags,
-                    'person': person, 'house_tags': len(ranker.house.tags) if ranker.house else 0}
+@dataclass
+class Rows:
+    """One document's items, feature rows and labels."""
+    fold: int
+    found: list
+    x: np.ndarray
+    y: np.ndarray
+    gold: set
 
 
-def fit_ranker(samples: list[Sample], person: str, folds: int, house: bool) -> Ranker:
-    """Ranker weights fitted on out-of-fold look-ups; final look-ups from all ``samples``."""
-    xs, ys = [], []
+def rows_of(samples: list[Sample], archive: Archive, fold: int = -1,
+            borrow: bool = True) -> list[Rows]:
+    out = []
+    for s in samples:
+        found, x = items(s.cands, s.raw, s.bag, archive.lookups, archive.house, archive.neighbours,
+                         borrow)
+        y = np.array([item.key in s.gold for item in found], dtype=np.int8)
+        out.append(Rows(fold, found, x, y, s.gold))
+    return out
+
+
+def out_of_fold_rows(samples: list[Sample], folds: int, house: bool, borrow: bool,
+                     log: Callable[[str], None]) -> list[Rows]:
+    """Rows of each fold with the archive of the other folds: no label sees itself."""
+    rows = []
     for fold in range(folds):
         inner = [s for s in samples if fold_of(s, folds, salt=1) != fold]
         outer = [s for s in samples if fold_of(s, folds, salt=1) == fold]
-        x, y = matrix(outer, count_lookups(inner, person), person)
-        xs.append(x)
-        ys.append(y)
-    weights = fit_weights(np.vstack(xs), np.concatenate(ys))
-    weights.update(threshold=0.0, min_tags=0, person=person)
-    lookups = count_lookups(samples, person)
-    return Ranker(weights, lookups, fit_house(samples) if house else None)
+        rows += rows_of(outer, Archive.of(inner, house), fold, borrow)
+        log(f'fold {fold + 1}/{folds}: archive of {len(inner)} documents, rows of {len(outer)}')
+    return rows
+
+
+def fit_trees(rows: list[Rows]):
+    """scikit-learn's boosted trees on the rows (``Forest.from_sklearn`` keeps them)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x = np.vstack([r.x for r in rows])
+    y = np.concatenate([r.y for r in rows])
+    return HistGradientBoostingClassifier(**TREES, random_state=0).fit(x, y)
+
+
+def mean_f1(ranked: list[tuple[np.ndarray, np.ndarray, int]], expected: float,
+            least: int) -> float:
+    """Mean exact F1 of (probabilities best first, hits, number of gold) under the cut."""
+    total = 0.0
+    for probs, hits, n_gold in ranked:
+        kept = cut(probs, expected, least)
+        if kept == 0:
+            total += float(n_gold == 0)
+        elif hits[kept - 1]:
+            total += 2 * hits[kept - 1] / (kept + n_gold)
+    return total / max(len(ranked), 1)
+
+
+def choose_cut(rows: list[Rows], folds: int) -> tuple[float, int, float]:
+    """The cut's (``expected``, ``least``) that maximize mean exact F1, and that F1, with
+    trees fitted out of fold."""
+    ranked = []
+    for fold in range(folds):
+        model = fit_trees([r for r in rows if r.fold != fold])
+        for r in rows:
+            if r.fold == fold:
+                probs = model.predict_proba(r.x)[:, 1] if len(r.x) else np.zeros(0)
+                order = best_first(r.found, probs)
+                ranked.append((probs[order], np.cumsum(r.y[order]), len(r.gold)))
+    scores = {(e, n): mean_f1(ranked, e, n) for e in EXPECTED for n in LEAST}
+    expected, least = max(scores, key=scores.get)
+    return expected, least, scores[expected, least]
+
+
+def fit_profile(samples: list[Sample], folds: int = FOLDS, house: bool = True,
+                borrow: bool = True, log: Callable[[str], None] = print) -> tuple[Ranker, dict]:
+    """Fit the trees on out-of-fold rows, tune the cut out of fold, keep the whole archive.
+
+    ``borrow``: the neighbours may propose tags the article does not contain (a site's
+    story tags); without it they only vote for the article's candidates and house tags.
+    """
+    rows = out_of_fold_rows(samples, folds, house, borrow, log)
+    expected, least, f1 = choose_cut(rows, folds)
+    log(f'cut: expected gold = {expected:.2f} x the probabilities, at least {least} tags; '
+        f'out-of-fold exact F1 {f1:.3f}')
+    archive = Archive.of(samples, house)
+    ranker = Ranker(Forest.from_sklearn(fit_trees(rows)), archive.lookups, archive.house,
+                    archive.neighbours, expected, least, borrow)
+    return ranker, {'oof_exact_f1': round(f1, 4), 'expected': expected, 'least': least,
+                    'borrow': borrow,
+                    'house_tags': len(archive.house.tags) if archive.house else 0,
+                    'rows': sum(len(r.found) for r in rows)}
 
 
 # ------------------------------------------------------------------ saving
 
 def save(ranker: Ranker, folder: Path, card: dict) -> None:
-    """Write ``ranker.json``, ``lookups.json``, ``house.npz`` and ``CARD.md`` into ``folder``."""
+    """Write ``ranker.json`` (+ ``ranker.npz``, the trees), ``lookups.json``, ``house.npz``,
+    ``neighbours.npz`` and ``CARD.md`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    weights = {'features': feature_names(), 'mean': ranker.mean.tolist(),
-               'scale': ranker.scale.tolist(), 'coef': ranker.coef.tolist(),
-               'intercept': ranker.intercept, 'threshold': ranker.threshold,
-               'min_tags': ranker.min_tags, 'person': ranker.person}
-    (folder / 'ranker.json').write_text(json.dumps(weights, indent=1), encoding='utf-8')
+    meta = {'features': feature_names(), 'expected': ranker.expected, 'least': ranker.least,
+            'borrow': ranker.borrow, 'trees': TREES}
+    (folder / 'ranker.json').write_text(json.dumps(meta, indent=1), encoding='utf-8')
+    ranker.forest.save(folder / 'ranker.npz')
     lk = ranker.lookups
     # Keys seen once as a candidate and never as a tag carry no information: dropped.
     df = {k: n for k, n in lk.df.items() if n > 1 or k in lk.tags}
     (folder / 'lookups.json').write_text(
-        json.dumps({'n_docs': lk.n_docs, 'df': df, 'tags': lk.tags}, ensure_ascii=False,
-                   separators=(',', ':'), sort_keys=True), encoding='utf-8')
-    if ranker.house is not None:
-        ranker.house.save(folder)
-    elif (folder / 'house.npz').exists():
-        (folder / 'house.npz').unlink()
+        json.dumps({'n_docs': lk.n_docs, 'df': df, 'tags': lk.tags, 'spelling': lk.spelling},
+                   ensure_ascii=False, separators=(',', ':'), sort_keys=True), encoding='utf-8')
+    for part, name in ((ranker.house, 'house.npz'), (ranker.neighbours, 'neighbours.npz')):
+        if part is not None:
+            part.save(folder)
+        elif (folder / name).exists():
+            (folder / name).unlink()
     (folder / 'CARD.md').write_text(model_card(card), encoding='utf-8')
 
 
@@ -341,11 +362,14 @@ def model_card(card: dict) -> str:
              f'{card["split"]})',
              f'- date: {card["date"]}',
              f'- command: `{card["command"]}`',
-             f'- fitted: logistic-regression ranker over {len(feature_names())} features '
-             f'({", ".join(KINDS)} candidates), per-key look-ups, house-tag classifier over '
-             f'{card["house_tags"]} frequent tags; people tagged by '
-             f'{"surname" if card["person"] == "surname" else "full name"}',
-             f'- cut: score ≥ {card["threshold"]:.2f}, at least {card["min_tags"]} tags',
+             f'- fitted: boosted trees (scikit-learn HistGradientBoostingClassifier, {TREES}) '
+             f'over {len(feature_names())} features of {card["rows"]} out-of-fold items '
+             f'({", ".join(KINDS)} candidates, people also by surname; house tags; neighbours\' '
+             f'tags), per-key look-ups, house-tag classifier over {card["house_tags"]} frequent '
+             f'tags, {card["docs"]} articles kept as neighbours'
+             + ('' if card['borrow'] else ' (they vote; they propose no tags the article lacks)'),
+             f'- cut: where the expected F1 peaks, gold count taken as {card["expected"]:.2f} x the '
+             f'sum of the probabilities, at least {card["least"]} tags',
              f'- out-of-fold exact macro F1 on the training side: {card["oof_exact_f1"]:.3f}',
              f'- training took {card["seconds"]:.0f} s', '']
     if card.get('figures'):
@@ -354,6 +378,7 @@ def model_card(card: dict) -> str:
 
 
 def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: bool = False,
+          borrow: bool = True,
           test_share: float = 0.2, command: str = '', log: Callable[[str], None] = print,
           progress: Optional[Callable[[int], None]] = None, cache: Optional[Path] = None) -> dict:
     """Read gold, extract candidates, fit and save the profile; returns its card."""
@@ -365,7 +390,7 @@ def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: boo
         raise ValueError('no training records found in ' + ', '.join(paths))
     log(f'{len(records)} training documents; extracting candidates on {jobs} process(es)')
     samples = extract(records, jobs=jobs, progress=progress, cache=cache)
-    ranker, card = fit_profile(samples, log=log)
+    ranker, card = fit_profile(samples, borrow=borrow, log=log)
     card.update(profile=profile, data=[Path(p).name for p in paths], docs=len(samples),
                 split='all documents' if use_all else
                 f'the train side of a split by duplicate group, test share {test_share}',

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${EXTRACTOR_DATASETS:-../shared/datasets}
 cache=${EXTRACTOR_TRAIN_CACHE:-$(mktemp -d)}
-extractor train "$data/ng.dev.jsonl.gz" "$data/rt.dev.jsonl.gz" --profile default --cache "$cache"
+extractor train "$data/ng.dev.jsonl.gz" "$data/rt.dev.jsonl.gz" --profile default --no-borrow --cache "$cache"
 extractor train "$data/ng.dev.jsonl.gz" --profile ng --cache "$cache"
 extractor train "$data/rt.dev.jsonl.gz" --profile rt --cache "$cache"

@@ -4,12 +4,14 @@ from __future__ import annotations
 import gzip
 import json
 
+import numpy as np
 import pytest
 
 from extractor import Tagger
 from extractor.evaluate import GoldRecord
 from extractor.resources import ModelNotFound, profile_dir
-from extractor.train import group_key, side, train
+from extractor.rank import feature_names
+from extractor.train import EXPECTED, TREES, group_key, side, train
 
 
 def test_split_keeps_copies_together():
@@ -44,11 +46,13 @@ def test_train_writes_plain_files(small_profile):
     out, card = small_profile
     folder = out / 'small'
     names = {p.name for p in folder.iterdir()}
-    assert {'ranker.json', 'lookups.json', 'CARD.md'} <= names
+    assert {'ranker.json', 'ranker.npz', 'lookups.json', 'neighbours.npz', 'CARD.md'} <= names
     assert not any(n.endswith(('.pkl', '.pickle', '.joblib')) for n in names)
-    weights = json.loads((folder / 'ranker.json').read_text(encoding='utf-8'))
-    assert len(weights['coef']) == len(weights['features']) == len(weights['mean'])
-    assert 0 < weights['threshold'] < 1
+    meta = json.loads((folder / 'ranker.json').read_text(encoding='utf-8'))
+    assert meta['features'] == feature_names()
+    assert meta['expected'] in EXPECTED
+    trees = np.load(folder / 'ranker.npz', allow_pickle=False)
+    assert len(trees['roots']) > 0 and int(trees['depth']) <= TREES['max_depth']
     assert 'extractor train' in (folder / 'CARD.md').read_text(encoding='utf-8') or card['command'] == ''
     assert card['docs'] == 40
 

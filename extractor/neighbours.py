@@ -1,0 +1,84 @@
+"""Tags of the most similar articles in the site's archive, as votes.
+
+A site keeps coming back to its long-running stories (``ситуация в сирии``, ``олимпийские
+игры 2018 в пхёнчхане``) and its own habits (``путин`` or ``владимир путин``). The archive's
+articles are kept as sparse tf-idf vectors of their content lemmas (``neighbours.npz``);
+an article's ``K`` nearest ones (cosine) vote for their gold tags, weighted by similarity.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from .house import tfidf
+
+K = 20
+
+
+class Neighbours:
+    def __init__(self, vocab: list, idf: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+                 data: np.ndarray, tags: list, tag_indptr: np.ndarray, tag_ids: np.ndarray, k: int = K):
+        self.vocab, self.idf = vocab, np.asarray(idf, dtype=np.float64)
+        self.index = {word: i for i, word in enumerate(vocab)}
+        self.indptr, self.indices, self.data = indptr, indices, np.asarray(data, dtype=np.float64)
+        self.tags, self.tag_indptr, self.tag_ids = tags, tag_indptr, tag_ids
+        self.k = k
+        self.rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+
+    @classmethod
+    def fit(cls, bags: list[Counter], golds: list[set], keep: int = 150) -> 'Neighbours':
+        """Vectors of ``bags`` (their ``keep`` largest weights) and their gold tag keys."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = TfidfVectorizer(analyzer=lambda b: b, sublinear_tf=True, min_df=2,
+                                     max_features=20000)
+        matrix = vectorizer.fit_transform([[w for w, n in b.items() for _ in range(n)] for b in bags]).tocsr()
+        indptr, indices, data = [0], [], []
+        for row in range(matrix.shape[0]):
+            start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+            order = np.argsort(-matrix.data[start:stop])[:keep]
+            indices += matrix.indices[start:stop][order].tolist()
+            data += matrix.data[start:stop][order].tolist()
+            indptr.append(len(indices))
+        tags = sorted({t for gold in golds for t in gold})
+        tag_index = {t: i for i, t in enumerate(tags)}
+        tag_indptr, tag_ids = [0], []
+        for gold in golds:
+            tag_ids += sorted(tag_index[t] for t in gold)
+            tag_indptr.append(len(tag_ids))
+        return cls(list(vectorizer.get_feature_names_out()), vectorizer.idf_, np.array(indptr),
+                   np.array(indices, dtype=np.int64), np.array(data), tags, np.array(tag_indptr),
+                   np.array(tag_ids, dtype=np.int64))
+
+    def votes(self, counts: Counter) -> tuple[dict, float]:
+        """({tag key: similarity-weighted share of the neighbours that carry it}, top similarity)."""
+        if not len(self.data):
+            return {}, 0.0
+        x = tfidf(counts, self.index, self.idf)
+        sims = np.bincount(self.rows, self.data * x[self.indices], minlength=len(self.indptr) - 1)
+        top = np.argsort(-sims, kind='stable')[:self.k]
+        total = float(sims[top].sum())
+        if total <= 0:
+            return {}, 0.0
+        votes: dict = {}
+        for doc in top:
+            for tag in self.tag_ids[self.tag_indptr[doc]:self.tag_indptr[doc + 1]]:
+                key = self.tags[tag]
+                votes[key] = votes.get(key, 0.0) + float(sims[doc]) / total
+        return votes, float(sims[top[0]])
+
+    def save(self, folder: Path) -> None:
+        np.savez_compressed(
+            folder / 'neighbours.npz', vocab=np.array(self.vocab), idf=self.idf.astype(np.float32),
+            indptr=self.indptr.astype(np.int32), indices=self.indices.astype(np.int32),
+            data=self.data.astype(np.float32), tags=np.array(self.tags),
+            tag_indptr=self.tag_indptr.astype(np.int32), tag_ids=self.tag_ids.astype(np.int32),
+            k=np.array(self.k))
+
+    @classmethod
+    def load(cls, folder: Path) -> 'Neighbours':
+        data = np.load(folder / 'neighbours.npz', allow_pickle=False)
+        return cls(list(data['vocab']), data['idf'], data['indptr'], data['indices'], data['data'],
+                   list(data['tags']), data['tag_indptr'], data['tag_ids'], int(data['k']))

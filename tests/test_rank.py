@@ -1,0 +1,119 @@
+"""The ranker's parts: trees walked by numpy, neighbours' votes, items, the expected-F1 cut."""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from extractor.merge import Candidate
+from extractor.neighbours import Neighbours
+from extractor.rank import Item, Lookups, best_first, cut, feature_names, items
+from extractor.trees import Forest
+
+sklearn = pytest.importorskip('sklearn')
+
+
+def noisy_data(rows=4000, columns=8, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, columns))
+    x[rng.random(x.shape) < 0.15] = np.nan  # missing values go their learned way
+    y = ((np.nan_to_num(x[:, 0]) + x[:, 1] ** 2 > 1) | np.isnan(x[:, 2])).astype(int)
+    return x, y
+
+
+@pytest.mark.parametrize('params', [
+    dict(max_iter=30, max_depth=6),
+    dict(max_iter=20, max_depth=3, max_leaf_nodes=5),
+    dict(max_iter=10, max_leaf_nodes=31, max_depth=9),
+])
+def test_forest_equals_sklearn(params, tmp_path):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x, y = noisy_data()
+    model = HistGradientBoostingClassifier(**params, random_state=0).fit(x, y)
+    Forest.from_sklearn(model).save(tmp_path / 'trees.npz')
+    forest = Forest.load(tmp_path / 'trees.npz')
+    assert np.allclose(forest.probabilities(x), model.predict_proba(x)[:, 1], atol=1e-12)
+    assert forest.probabilities(np.zeros((0, x.shape[1]))).shape == (0,)
+
+
+def test_forest_refuses_trees_too_deep_to_lay_out():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(3000, 4)), rng.integers(0, 2, 3000)  # noise: only deep trees fit it
+    model = HistGradientBoostingClassifier(max_iter=2, max_leaf_nodes=None, max_depth=16,
+                                           min_samples_leaf=1, early_stopping=False).fit(x, y)
+    assert max(int(t.nodes['depth'].max()) for (t,) in model._predictors) > 12
+    with pytest.raises(ValueError, match='max_depth'):
+        Forest.from_sklearn(model)
+
+
+@pytest.mark.parametrize('probs, expected, least, kept', [
+    ([], 1.0, 1, 0),
+    ([0.9], 1.0, 1, 1),
+    ([0.95, 0.9, 0.05, 0.05], 1.0, 1, 2),        # sure ones in, unlikely ones out
+    ([0.5, 0.5, 0.5, 0.5, 0.5, 0.5], 1.0, 1, 6),  # many even chances: take them all
+    ([0.9, 0.3, 0.3, 0.3], 1.0, 1, 1),
+    ([0.9, 0.3, 0.3, 0.3], 2.0, 1, 4),           # more gold expected -> longer list
+    ([0.95, 0.9, 0.05, 0.05], 1.0, 3, 3),        # the profile's least number of tags
+    ([0.95, 0.9], 1.0, 5, 2),                    # ... as many as there are
+])
+def test_cut_keeps_the_count_of_highest_expected_f1(probs, expected, least, kept):
+    assert cut(np.array(probs), expected, least) == kept
+
+
+BAGS = [Counter({'футбол': 3, 'матч': 2, 'гол': 1}), Counter({'футбол': 1, 'матч': 3, 'тренер': 2}),
+        Counter({'нефть': 3, 'рубль': 2, 'биржа': 1}), Counter({'нефть': 2, 'рубль': 2, 'доллар': 2}),
+        Counter({'выборы': 2, 'депутат': 3, 'голос': 1}), Counter({'выборы': 1, 'депутат': 1, 'голос': 2})]
+GOLDS = [{'спорт', 'футбол'}, {'спорт'}, {'экономика', 'нефть'}, {'экономика'}, {'политика'}, {'политика'}]
+
+
+def test_neighbours_vote_for_the_tags_of_similar_articles(tmp_path):
+    near = Neighbours.fit(BAGS, GOLDS)
+    near.k = 2
+    near.save(tmp_path)
+    near = Neighbours.load(tmp_path)
+    votes, top = near.votes(Counter({'нефть': 1, 'рубль': 1}))
+    assert max(votes, key=votes.get) == 'экономика' and votes['экономика'] == pytest.approx(1.0)
+    assert 'спорт' not in votes and 0 < top <= 1
+    assert near.votes(Counter({'неведомое': 4})) == ({}, 0.0)
+
+
+def test_items_offer_people_by_surname_and_archive_tags():
+    cands = [Candidate('владимир путин', 'PER', [(0, 14)], Counter({'Владимир Путин': 1})),
+             Candidate('москва', 'LOC', [(20, 26)], Counter({'Москва': 1}))]
+    raw = np.ones((2, 10))
+    lookups = Lookups(10, {'путин': 5}, {'путин': 4, 'в мире': 3}, {'в мире': 'в мире'})
+    near = Neighbours.fit([Counter({'путин': 2, 'москва': 1})] * 2 + [Counter({'нефть': 1})] * 2,
+                          [{'путин', 'в мире'}, {'в мире'}, {'нефть'}, {'нефть'}])
+    found, x = items(cands, raw, Counter({'путин': 1, 'москва': 1}), lookups, None, near)
+    keys = [item.key for item in found]
+    assert keys[:3] == ['владимир путин', 'путин', 'москва']
+    assert 'в мире' in keys and found[keys.index('в мире')].mentions == []
+    names = feature_names()
+    assert x.shape == (len(found), len(names))
+    assert x[1, names.index('surname')] == 1 and x[0, names.index('surname')] == 0
+    assert x[keys.index('в мире'), names.index('is_candidate')] == 0
+    assert np.isnan(x[keys.index('в мире'), names.index('log_freq')])  # no candidate features
+    assert x[1, names.index('tag_rate')] == pytest.approx(0.4)
+
+
+def test_one_tag_per_candidate_its_likelier_spelling():
+    found = [Item('владимир путин', 'Владимир Путин', 'PER', [], 0), Item('путин', 'Путин', 'PER', [], 0),
+             Item('москва', 'Москва', 'LOC', [], 1), Item('в мире', 'в мире', 'TOPIC', [])]
+    order = best_first(found, np.array([0.4, 0.7, 0.5, 0.6]))
+    assert [found[i].key for i in order] == ['путин', 'в мире', 'москва']
+
+
+def test_without_borrowing_neighbours_only_vote():
+    cands = [Candidate('москва', 'LOC', [(0, 6)], Counter({'Москва': 1}))]
+    lookups = Lookups(4, {}, {})
+    near = Neighbours.fit([Counter({'москва': 2, 'метро': 1})] * 2 + [Counter({'нефть': 1})] * 2,
+                          [{'москва', 'транспорт'}, {'транспорт'}, {'нефть'}, {'нефть'}])
+    counts = Counter({'москва': 1, 'метро': 1})
+    borrowed, _ = items(cands, np.ones((1, 10)), counts, lookups, None, near)
+    own, x = items(cands, np.ones((1, 10)), counts, lookups, None, near, borrow=False)
+    assert 'транспорт' in [i.key for i in borrowed]
+    assert [i.key for i in own] == ['москва'] and x[0, feature_names().index('vote')] > 0
