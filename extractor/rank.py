@@ -145,14 +145,20 @@ def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Loo
                 index.append(i)
                 surname.append(short)
     n_cands = len(chosen)
+    # A name the article gives alone (the NER may miss a lone surname: any capitalized word)
+    # is the house's or the neighbours' two-word name ending with it (``путин`` ->
+    # ``владимир путин``): one tag of the two.
+    names = {c.key: i for i, c in enumerate(cands) if ' ' not in c.key and c.normal[:1].isupper()}
     house_p = dict(zip(house.tags, house.probabilities(counts))) if house is not None else {}
     for key, text in zip(house.tags, house.texts) if house is not None else ():
         if house_p[key] >= HOUSE_FLOOR and key not in chosen:
-            chosen[key] = Item(key, lookups.spelling.get(key, text), 'TOPIC', [])
+            chosen[key] = Item(key, lookups.spelling.get(key, text), 'TOPIC', [],
+                               names.get(key.split(' ')[1], -1) if key.count(' ') == 1 else -1)
     votes, top = neighbours.votes(counts) if neighbours is not None else ({}, 0.0)
     for key, vote in votes.items() if borrow else ():
         if vote >= VOTE_FLOOR and key not in chosen:
-            chosen[key] = Item(key, lookups.spelling.get(key, key), 'TOPIC', [])
+            chosen[key] = Item(key, lookups.spelling.get(key, key), 'TOPIC', [],
+                               names.get(key.split(' ')[1], -1) if key.count(' ') == 1 else -1)
     found = list(chosen.values())
     x = np.full((len(found), len(feature_names())), np.nan)
     width = len(candidate_names())

@@ -117,3 +117,13 @@ def test_without_borrowing_neighbours_only_vote():
     own, x = items(cands, np.ones((1, 10)), counts, lookups, None, near, borrow=False)
     assert 'транспорт' in [i.key for i in borrowed]
     assert [i.key for i in own] == ['москва'] and x[0, feature_names().index('vote')] > 0
+
+
+def test_a_surname_and_the_house_full_name_are_one_tag():
+    cands = [Candidate('путин', 'PER', [(0, 5)], Counter({'Путин': 1}))]
+    lookups = Lookups(4, {}, {})
+    near = Neighbours.fit([Counter({'путин': 2, 'визит': 1})] * 2 + [Counter({'нефть': 1})] * 2,
+                          [{'владимир путин'}, {'владимир путин'}, {'нефть'}, {'нефть'}])
+    found, _ = items(cands, np.ones((1, 10)), Counter({'путин': 1, 'визит': 1}), lookups, None, near)
+    assert [(i.key, i.source) for i in found] == [('путин', 0), ('владимир путин', 0)]
+    assert len(best_first(found, np.array([0.3, 0.6]))) == 1
