@@ -88,19 +88,19 @@ class Forest:
         if not len(x) or not len(self.roots):
             return np.full(len(x), self.baseline)
         trees, inner = self.split_feature.shape
-        rows = np.arange(len(x))[:, None] * x.shape[1]
-        tree_at = np.arange(trees) * inner
-        flat_x = x.ravel()
         features, thresholds = self.split_feature.ravel(), self.split_threshold.ravel()
         nan_left = self.split_nan_left.ravel()
-        at = np.zeros((len(x), trees), dtype=np.int64)
+        missing = np.isnan(x)
+        values, missing = np.where(missing, 0.0, x).ravel(), missing.ravel()
+        rows = (np.arange(len(x)) * x.shape[1])[:, None]
+        first = np.arange(trees) * inner  # each tree's inner positions start here
+        index = np.broadcast_to(first, (len(x), trees)).copy()
         for _ in range(self.depth):
-            index = tree_at + at
-            value = flat_x[rows + features[index]]
-            right = ~((value <= thresholds[index]) | (np.isnan(value) & nan_left[index]))
-            at = 2 * at + 1 + right
-        leaves = at - inner + np.arange(trees) * (inner + 1)
-        return self.baseline + self.leaf_value.ravel()[leaves].sum(axis=1)
+            cell = rows + features[index]
+            left = np.where(missing[cell], nan_left[index], values[cell] <= thresholds[index])
+            index += index - first + 1 + ~left  # position p -> 2p + 1 (left) or 2p + 2
+        # last-level position p of tree t: leaf t * (inner + 1) + p - inner
+        return self.baseline + self.leaf_value.ravel()[index + np.arange(trees) - inner].sum(axis=1)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.raw(x)))
