@@ -25,7 +25,11 @@ class Neighbours:
         self.indptr, self.indices, self.data = indptr, indices, np.asarray(data, dtype=np.float64)
         self.tags, self.tag_indptr, self.tag_ids = tags, tag_indptr, tag_ids
         self.k = k
-        self.rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        # The same weights by word (postings): a query touches only its own words' articles.
+        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        order = np.argsort(indices, kind='stable')
+        self.post_docs, self.post_weights = rows[order], self.data[order]
+        self.post_start = np.searchsorted(np.asarray(indices)[order], np.arange(len(vocab) + 1))
 
     @classmethod
     def fit(cls, bags: list[Counter], golds: list[set], keep: int = 150) -> 'Neighbours':
@@ -57,7 +61,13 @@ class Neighbours:
         if not len(self.data):
             return {}, 0.0
         x = tfidf(counts, self.index, self.idf)
-        sims = np.bincount(self.rows, self.data * x[self.indices], minlength=len(self.indptr) - 1)
+        words = np.flatnonzero(x)
+        starts, lengths = self.post_start[words], np.diff(self.post_start)[words]
+        if not lengths.sum():
+            return {}, 0.0
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        sims = np.bincount(self.post_docs[at], self.post_weights[at] * np.repeat(x[words], lengths),
+                           minlength=len(self.indptr) - 1)
         top = np.argsort(-sims, kind='stable')[:self.k]
         total = float(sims[top].sum())
         if total <= 0:

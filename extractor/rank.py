@@ -121,11 +121,12 @@ class Item:
     source: int = -1
 
 
-def spellings(cand: Candidate):
+def spellings(cand: Candidate, normal: Optional[str] = None):
     """(key, text, is surname) a candidate may be tagged by: a person also by surname."""
-    yield cand.key, cand.normal, 0.0
+    normal = cand.normal if normal is None else normal
+    yield cand.key, normal, 0.0
     if cand.kind == 'PER' and ' ' in cand.key:
-        yield cand.key.rsplit(' ', 1)[1], cand.normal.strip().rsplit(' ', 1)[-1], 1.0
+        yield cand.key.rsplit(' ', 1)[1], normal.strip().rsplit(' ', 1)[-1], 1.0
 
 
 def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Lookups,
@@ -138,8 +139,9 @@ def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Loo
     """
     chosen: dict[str, Item] = {}
     index, surname = [], []
+    normals = [cand.normal for cand in cands]
     for i, cand in enumerate(cands):
-        for key, text, short in spellings(cand):
+        for key, text, short in spellings(cand, normals[i]):
             if key and key not in chosen:
                 chosen[key] = Item(key, text, cand.kind, cand.mentions, i)
                 index.append(i)
@@ -148,7 +150,7 @@ def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Loo
     # A name the article gives alone (the NER may miss a lone surname: any capitalized word)
     # is the house's or the neighbours' two-word name ending with it (``путин`` ->
     # ``владимир путин``): one tag of the two.
-    names = {c.key: i for i, c in enumerate(cands) if ' ' not in c.key and c.normal[:1].isupper()}
+    names = {c.key: i for i, c in enumerate(cands) if ' ' not in c.key and normals[i][:1].isupper()}
     house_p = dict(zip(house.tags, house.probabilities(counts))) if house is not None else {}
     for key, text in zip(house.tags, house.texts) if house is not None else ():
         if house_p[key] >= HOUSE_FLOOR and key not in chosen:
