@@ -22,6 +22,11 @@ def bag(doc: Doc) -> Counter:
     return Counter(t.lemma for t in doc.tokens if t.pos in CONTENT and t.lemma and len(t.lemma) > 2)
 
 
+def words(counts: Counter) -> list[str]:
+    """A bag as the word list scikit-learn's vectorizers count (each word ``n`` times)."""
+    return [word for word, n in counts.items() for _ in range(n)]
+
+
 def tfidf(counts: Counter, index: dict, idf: np.ndarray) -> np.ndarray:
     """Sublinear tf-idf, L2-normalized (as scikit-learn's TfidfVectorizer does)."""
     x = np.zeros(len(idf))

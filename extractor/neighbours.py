@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .house import tfidf
+from .house import tfidf, words
 
 K = 20
 
@@ -38,7 +38,7 @@ class Neighbours:
 
         vectorizer = TfidfVectorizer(analyzer=lambda b: b, sublinear_tf=True, min_df=2,
                                      max_features=20000)
-        matrix = vectorizer.fit_transform([[w for w, n in b.items() for _ in range(n)] for b in bags]).tocsr()
+        matrix = vectorizer.fit_transform([words(b) for b in bags]).tocsr()
         indptr, indices, data = [0], [], []
         for row in range(matrix.shape[0]):
             start, stop = matrix.indptr[row], matrix.indptr[row + 1]

@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from .evaluate import GoldRecord, read_gold, record_text
-from .house import HouseTags, bag
+from .house import HouseTags, bag, words
 from .merge import Candidate, candidates
 from .neighbours import Neighbours
 from .rank import (KINDS, Lookups, Ranker, best_first, cut, feature_names, items, raw_features,
@@ -209,7 +209,7 @@ def fit_house(samples: list[Sample], min_count: int = MIN_HOUSE_COUNT) -> Option
         return None
     vectorizer = TfidfVectorizer(analyzer=lambda b: b, sublinear_tf=True, min_df=2,
                                  max_features=HOUSE_VOCAB)
-    docs = [[w for w, n in s.bag.items() for _ in range(n)] for s in samples]
+    docs = [words(s.bag) for s in samples]
     x = vectorizer.fit_transform(docs)
     rows, cols, weights, intercepts = [], [], [], []
     for index, tag in enumerate(tags):
