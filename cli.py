@@ -121,7 +121,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     with progress_bar(None, 'extracting') as bar:
         try:
             train.train(args.gold, args.profile, out, jobs=args.jobs or os.cpu_count() or 1,
-                        use_all=args.all, borrow=args.borrow, command=command, log=lambda m: print(m, file=sys.stderr),
+                        use_all=args.all, borrow=args.borrow, house=args.house, command=command,
+                        log=lambda m: print(m, file=sys.stderr),
                         progress=bar.update, cache=Path(args.cache) if args.cache else None)
         except ValueError as error:
             raise CliError(str(error)) from None
@@ -194,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument('--no-borrow', dest='borrow', action='store_false',
                     help="tag only what the article names and the house tags: similar articles vote "
                          "but propose no tags of their own (for a profile meant for other sites)")
+    tr.add_argument('--no-house', dest='house', action='store_false',
+                    help="no classifier over the site's frequent tags; with --no-borrow too, "
+                         "every tag is one the article names (what another site can use)")
     tr.set_defaults(run=cmd_train)
     return parser
 

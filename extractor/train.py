@@ -280,6 +280,9 @@ def fit_trees(rows: list[Rows]):
 
     x = np.vstack([r.x for r in rows])
     y = np.concatenate([r.y for r in rows])
+    # A column with no value at all (no house classifier: a small archive, or --no-house)
+    # cannot be binned; as zeros it is never split on, and the run-time NaNs are never read.
+    x[:, np.isnan(x).all(axis=0)] = 0.0
     return HistGradientBoostingClassifier(**TREES, random_state=0).fit(x, y)
 
 
@@ -378,7 +381,7 @@ def model_card(card: dict) -> str:
 
 
 def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: bool = False,
-          borrow: bool = True,
+          borrow: bool = True, house: bool = True,
           test_share: float = 0.2, command: str = '', log: Callable[[str], None] = print,
           progress: Optional[Callable[[int], None]] = None, cache: Optional[Path] = None) -> dict:
     """Read gold, extract candidates, fit and save the profile; returns its card."""
@@ -390,7 +393,7 @@ def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: boo
         raise ValueError('no training records found in ' + ', '.join(paths))
     log(f'{len(records)} training documents; extracting candidates on {jobs} process(es)')
     samples = extract(records, jobs=jobs, progress=progress, cache=cache)
-    ranker, card = fit_profile(samples, borrow=borrow, log=log)
+    ranker, card = fit_profile(samples, house=house, borrow=borrow, log=log)
     card.update(profile=profile, data=[Path(p).name for p in paths], docs=len(samples),
                 split='all documents' if use_all else
                 f'the train side of a split by duplicate group, test share {test_share}',

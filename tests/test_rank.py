@@ -38,6 +38,18 @@ def test_forest_equals_sklearn(params, tmp_path):
     assert forest.probabilities(np.zeros((0, x.shape[1]))).shape == (0,)
 
 
+def test_trees_fit_when_a_feature_is_never_present():
+    """No house classifier (a small archive, --no-house): its columns are all NaN."""
+    from extractor.train import Rows, fit_trees
+
+    x, y = noisy_data()
+    x[:, 3] = np.nan
+    forest = Forest.from_sklearn(fit_trees([Rows(0, [], x, y, set())]))
+    probs = forest.probabilities(x)
+    assert probs.shape == (len(x),) and np.isfinite(probs).all()
+    assert probs[y == 1].mean() > probs[y == 0].mean() + 0.3
+
+
 def test_forest_refuses_trees_too_deep_to_lay_out():
     from sklearn.ensemble import HistGradientBoostingClassifier
 
