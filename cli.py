@@ -65,7 +65,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from extractor import Tagger
 
     texts = [(name, read_input(name)) for name in args.files]
-    tagger = Tagger(profile=args.profile, **({'top': args.top} if args.top else {}))
+    tagger = Tagger(profile=args.profile, least=args.least, **({'top': args.top} if args.top else {}))
     for doc in tagger.pipe(texts):
         print(format_doc(doc, args.format, args.style, doc.id))
     return 0
@@ -92,7 +92,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise CliError(str(error)) from None
     else:
         from extractor import Tagger
-        tagger = Tagger(profile=args.profile, **({'top': args.top} if args.top else {}))
+        tagger = Tagger(profile=args.profile, least=args.least, **({'top': args.top} if args.top else {}))
     with progress_bar(len(records), 'tagging', disable=bool(args.pred)) as bar:
         result = evaluate.evaluate(records, tagger, predictions, progress=bar.update)
     rate = len(records) / result.seconds if tagger and result.seconds else None
@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument('--style', choices=('seed', 'lower', 'camel'), default='seed',
                      help='seed: "#Ростов-на-Дону"; lower: "#ростов-на-дону"; camel: "#РостовНаДону"')
     tag.add_argument('--top', type=positive, default=None, help='at most N tags per article')
+    tag.add_argument('--least', type=positive, default=None,
+                     help="at least N tags per article where it has them (default: the profile's "
+                          "learned count; for a site that tags generously)")
     tag.add_argument('--profile', default=None, help='model profile (ng, rt, default)')
     tag.set_defaults(run=cmd_tag)
 
@@ -169,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument('--report', metavar='DIR', help='write documents.csv, summary.json, report.html')
     ev.add_argument('--k', type=positive, default=None, help='also print the @K figures')
     ev.add_argument('--top', type=positive, default=None, help='at most N tags per document')
+    ev.add_argument('--least', type=positive, default=None, help='at least N tags per document')
     ev.add_argument('--profile', default=None, help='model profile (ng, rt, default)')
     ev.set_defaults(run=cmd_eval)
 

@@ -53,9 +53,9 @@ class Tagger:
     """
 
     def __init__(self, profile: Optional[str] = None, top: Optional[int] = DEFAULT_TOP,
-                 batch_size: int = 32, models: Optional[str] = None):
+                 batch_size: int = 32, models: Optional[str] = None, least: Optional[int] = None):
         self.profile = profile
-        self.top = top
+        self.top, self.least = top, least  # at most / at least so many tags (None: the profile's)
         self.batch_size = batch_size
         # Resolved now, so a missing profile is a clear error at once; loaded on first use.
         self.profile_path = None if profile == 'heuristic' else profile_dir(profile, models)
@@ -134,7 +134,7 @@ class Tagger:
                 if len(doc.text) > LONG:
                     self._analyse_long(doc)
                 if ranker is not None:
-                    doc.tags = ranker.rank(doc, candidates(doc), top=self.top)
+                    doc.tags = ranker.rank(doc, candidates(doc), top=self.top, least=self.least)
                     for tag in doc.tags:
                         if not tag.mentions:  # a house tag: learned lower case, from gold
                             tag.text = proper_case(tag.text, self.models.vocab)

@@ -208,7 +208,9 @@ class Heuristic:
     WEIGHT = {'PER': 1.0, 'ORG': 1.0, 'LOC': 0.9, 'PHRASE': 0.55, 'TOPIC': 0.4}
     house = None
 
-    def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = DEFAULT_TOP) -> list[Tag]:
+    def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = DEFAULT_TOP,
+             least: Optional[int] = None) -> list[Tag]:
+        """The first ``top`` candidates by score (``least`` is moot: it never cuts shorter)."""
         return self.rank_raw(cands, raw_features(doc, cands), top)
 
     def rank_raw(self, cands: list[Candidate], raw: np.ndarray, top: Optional[int] = DEFAULT_TOP) -> list[Tag]:
@@ -254,16 +256,18 @@ class Ranker:
         """Every item (the first ``top``) as a Tag with its probability, best first."""
         return self._ranked(cands, raw, counts, top, cut_list=False)
 
-    def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = DEFAULT_TOP) -> list[Tag]:
-        """Tags best first, as many as maximize the expected F1 (at least the profile's
-        ``least``); at most ``top``."""
-        return self.rank_rows(cands, raw_features(doc, cands), bag(doc), top)
+    def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = DEFAULT_TOP,
+             least: Optional[int] = None) -> list[Tag]:
+        """Tags best first, as many as maximize the expected F1, at least ``least`` (default:
+        the profile's own; a site that tags generously asks for more); at most ``top``."""
+        return self.rank_rows(cands, raw_features(doc, cands), bag(doc), top, least)
 
     def rank_rows(self, cands: list[Candidate], raw: np.ndarray, counts: Counter,
-                  top: Optional[int] = DEFAULT_TOP) -> list[Tag]:
-        return self._ranked(cands, raw, counts, top, cut_list=True)
+                  top: Optional[int] = DEFAULT_TOP, least: Optional[int] = None) -> list[Tag]:
+        return self._ranked(cands, raw, counts, top, cut_list=True, least=least)
 
-    def _ranked(self, cands, raw, counts, top: Optional[int], cut_list: bool) -> list[Tag]:
+    def _ranked(self, cands, raw, counts, top: Optional[int], cut_list: bool,
+                least: Optional[int] = None) -> list[Tag]:
         if not cands and not counts:  # no names, no content words: nothing to tag
             return []
         found, x = items(cands, raw, counts, self.lookups, self.house, self.neighbours,
@@ -271,7 +275,7 @@ class Ranker:
         probs = self.forest.probabilities(x)
         order = best_first(found, probs)
         if cut_list:
-            order = order[:cut(probs[order], self.expected, self.least)]
+            order = order[:cut(probs[order], self.expected, self.least if least is None else least)]
         tags = []
         for index in order[:top or None]:
             item = found[index]
