@@ -35,6 +35,7 @@ from .tags import tag_key
 from .trees import Forest
 
 FOLDS = 3
+MIN_DOCS = 10  # tagged documents: below this the folds, the cut and the archive mean nothing
 MIN_HOUSE_COUNT = 8
 MAX_HOUSE_TAGS = 200  # the site's most frequent tags; fitting time grows with their number
 HOUSE_VOCAB = 8000
@@ -389,8 +390,11 @@ def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: boo
     records = read_records(paths)
     if not use_all:
         records = [r for r in records if side(r, test_share) == 'train']
-    if not records:
-        raise ValueError('no training records found in ' + ', '.join(paths))
+    tagged = sum(1 for r in records if r.tags)
+    if tagged < MIN_DOCS:
+        raise ValueError(f'training needs at least {MIN_DOCS} documents with gold tags; found {tagged} '
+                         f'of {len(records)} in ' + ', '.join(paths)
+                         + ('' if use_all else ' (their train side; --all uses every document)'))
     log(f'{len(records)} training documents; extracting candidates on {jobs} process(es)')
     samples = extract(records, jobs=jobs, progress=progress, cache=cache)
     ranker, card = fit_profile(samples, house=house, borrow=borrow, log=log)

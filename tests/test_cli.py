@@ -79,6 +79,17 @@ def test_least_asks_for_more_tags_the_same_ones_first(tagger):
     assert len(more) == len(base) + 4 and more[:len(base)] == base
 
 
+def test_train_on_too_few_tagged_documents_is_a_clear_error(tmp_path):
+    gold = tmp_path / 'few.jsonl'
+    rows = [{'id': str(i), 'title': 'Заголовок', 'text': f'Путин прибыл в Казань {i}.',
+             'tags': ['путин'] if i < 3 else []} for i in range(20)]
+    gold.write_text('\n'.join(json.dumps(r, ensure_ascii=False) for r in rows), encoding='utf-8')
+    result = run('train', str(gold), '--profile', 'few', '--out', str(tmp_path), '--all')
+    assert result.returncode != 0
+    assert 'at least 10 documents with gold tags; found 3 of 20' in result.stderr
+    assert 'Traceback' not in result.stderr and not (tmp_path / 'few').exists()
+
+
 def test_help_gives_examples():
     for args in (['--help'], ['tag', '--help'], ['eval', '--help']):
         result = run(*args)
