@@ -6,10 +6,11 @@ Each corpus is split by duplicate group (``extractor.train.side``); profiles are
 on train sides and scored, with PROTOCOL.md's scorer, on test sides the fitting never saw:
 ``ng`` -> ng, ``rt`` -> rt, ``default`` (ng+rt) -> both, and across outlets (ng -> rt,
 rt -> ng), each also without house tags or borrowed tags (what a site with no tag history
-can use: the other outlet's rubrics are not its own). Baselines on the same documents: top-10 tf-idf lemmas, and the transparent
-heuristic ranker. ``--shipped`` also scores the profiles in models/ on the same test sides;
-``--shipped-only`` tags the test sides only and scores the shipped profiles and the baselines
-(the tf-idf baseline then counts document frequencies on the test side itself).
+can use: the other outlet's rubrics are not its own). Baselines on the same documents:
+top-10 tf-idf lemmas, and the transparent heuristic ranker. ``--shipped`` also scores the
+profiles in models/ on the same test sides; ``--shipped-only`` tags the test sides only and
+scores the shipped profiles and the baselines (the tf-idf baseline then counts document
+frequencies on the test side itself).
 """
 from __future__ import annotations
 

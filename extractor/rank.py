@@ -210,7 +210,7 @@ class Heuristic:
 
     def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = DEFAULT_TOP,
              least: Optional[int] = None) -> list[Tag]:
-        """The first ``top`` candidates by score (``least`` is moot: it never cuts shorter)."""
+        """The first ``top`` candidates by score (``least`` is ignored: no cut to lift)."""
         return self.rank_raw(cands, raw_features(doc, cands), top)
 
     def rank_raw(self, cands: list[Candidate], raw: np.ndarray, top: Optional[int] = DEFAULT_TOP) -> list[Tag]:
