@@ -264,12 +264,12 @@ def rows_of(samples: list[Sample], archive: Archive, fold: int = -1,
 
 
 def out_of_fold_rows(samples: list[Sample], folds: int, house: bool, borrow: bool,
-                     log: Callable[[str], None]) -> list[Rows]:
+                     log: Callable[[str], None], salt: int = 1) -> list[Rows]:
     """Rows of each fold with the archive of the other folds: no label sees itself."""
     rows = []
     for fold in range(folds):
-        inner = [s for s in samples if fold_of(s, folds, salt=1) != fold]
-        outer = [s for s in samples if fold_of(s, folds, salt=1) == fold]
+        inner = [s for s in samples if fold_of(s, folds, salt) != fold]
+        outer = [s for s in samples if fold_of(s, folds, salt) == fold]
         rows += rows_of(outer, Archive.of(inner, house), fold, borrow)
         log(f'fold {fold + 1}/{folds}: archive of {len(inner)} documents, rows of {len(outer)}')
     return rows
@@ -317,13 +317,16 @@ def choose_cut(rows: list[Rows], folds: int) -> tuple[float, int, float]:
 
 
 def fit_profile(samples: list[Sample], folds: int = FOLDS, house: bool = True,
-                borrow: bool = True, log: Callable[[str], None] = print) -> tuple[Ranker, dict]:
+                borrow: bool = True, log: Callable[[str], None] = print,
+                salt: int = 1) -> tuple[Ranker, dict]:
     """Fit the trees on out-of-fold rows, tune the cut out of fold, keep the whole archive.
 
     ``borrow``: the neighbours may propose tags the article does not contain (a site's
     story tags); without it they only vote for the article's candidates and house tags.
+    ``salt`` (0-4) picks which bits of the duplicate-group hash deal the folds: other
+    salts give other, equally valid fits, and their spread is the fitting's own noise.
     """
-    rows = out_of_fold_rows(samples, folds, house, borrow, log)
+    rows = out_of_fold_rows(samples, folds, house, borrow, log, salt)
     expected, least, f1 = choose_cut(rows, folds)
     log(f'cut: expected gold = {expected:.2f} x the probabilities, at least {least} tags; '
         f'out-of-fold exact F1 {f1:.3f}')

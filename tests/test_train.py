@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from extractor import Tagger
 from extractor.evaluate import GoldRecord
 from extractor.resources import ModelNotFound, profile_dir
 from extractor.rank import feature_names
-from extractor.train import EXPECTED, TREES, group_key, side, train
+from extractor.train import EXPECTED, TREES, fold_of, group_key, side, train
 
 
 def test_split_keeps_copies_together():
@@ -21,6 +22,15 @@ def test_split_keeps_copies_together():
     assert side(a) == side(b)
     sides = {side(GoldRecord(str(i), '', f'текст номер {i}', [])) for i in range(200)}
     assert sides == {'train', 'test'}
+
+
+def test_fold_salts_deal_other_folds_and_keep_copies_together():
+    groups = [group_key(f'текст номер {i}') for i in range(60)]
+    dealt = {salt: [fold_of(SimpleNamespace(group=g), 3, salt) for g in groups] for salt in (1, 2)}
+    assert all(set(folds) == {0, 1, 2} for folds in dealt.values())
+    assert dealt[1] != dealt[2]
+    copy = SimpleNamespace(group=group_key('ТЕКСТ   номер 7'))
+    assert [fold_of(copy, 3, salt) for salt in (1, 2)] == [dealt[1][7], dealt[2][7]]
 
 
 def test_missing_profile_is_a_clear_error(tmp_path):
