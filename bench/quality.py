@@ -56,9 +56,24 @@ def predict(ranker: Ranker, test):
     return [[t.text for t in ranker.rank_rows(s.cands, s.raw, s.bag, top=None)] for s in test]
 
 
+def scores(preds, test, keyer):
+    """PROTOCOL.md's figures of ``preds`` against the test documents' gold."""
+    return summarize(score_document(p, s.gold, keyer) for p, s in zip(preds, test))
+
+
+# How each shipped profile is fitted (as models/build.sh): its corpora, fit_profile's options.
+RECIPES = {'ng': (('ng',), {}), 'rt': (('rt',), {}),
+           'default': (('ng', 'rt'), {'borrow': False})}  # the neighbours vote, propose nothing
+
+
+def fit(parts, name: str, **options) -> Ranker:
+    corpora, recipe = RECIPES[name]
+    train = [s for corpus in corpora for s in parts[corpus]['train']]
+    return fit_profile(train, log=lambda message: None, **{**recipe, **options})[0]
+
+
 def row(name, preds, test, keyer):
-    gold = [s.gold for s in test]
-    exact = summarize(score_document(p, g, keyer) for p, g in zip(preds, gold))
+    exact = scores(preds, test, keyer)
     e, l = exact.exact, exact.lemma
     return (f'| {name} | {len(test)} | {e.macro_p:.3f} | {e.macro_r:.3f} | {e.macro_f1:.3f} | '
             f'{l.macro_p:.3f} | {l.macro_r:.3f} | {l.macro_f1:.3f} | {exact.pred_per_doc:.1f} |')
@@ -85,15 +100,11 @@ def spread(parts, salts: int, keyer) -> None:
     print('| profile -> test side | ' + ' | '.join(f'salt {k}' for k in range(1, salts + 1))
           + ' | mean | range |')
     print('|---|' + '---|' * (salts + 2))
-    jobs = {'ng': (parts['ng']['train'], True, ('ng',)), 'rt': (parts['rt']['train'], True, ('rt',)),
-            'default': (parts['ng']['train'] + parts['rt']['train'], False, ('ng', 'rt'))}
-    for name, (train, borrow, tests) in jobs.items():
-        fits = [fit_profile(train, borrow=borrow, salt=k, log=lambda m: None)[0]
-                for k in range(1, salts + 1)]
-        for test in tests:
+    for name, (corpora, _) in RECIPES.items():
+        fits = [fit(parts, name, salt=k) for k in range(1, salts + 1)]
+        for test in corpora:
             docs = parts[test]['test']
-            f1 = [summarize(score_document(p, s.gold, keyer) for p, s in
-                            zip(predict(fit, docs), docs)).exact.macro_f1 for fit in fits]
+            f1 = [scores(predict(ranker, docs), docs, keyer).exact.macro_f1 for ranker in fits]
             print(f'| {name} -> {test} | ' + ' | '.join(f'{v:.3f}' for v in f1)
                   + f' | {mean(f1):.3f} | {min(f1):.3f}-{max(f1):.3f} |', flush=True)
 
@@ -103,8 +114,9 @@ def main() -> None:
     parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1)
     parser.add_argument('--limit', type=int, default=None, help='first N documents of each corpus')
     parser.add_argument('--shipped', action='store_true', help='also score the profiles in models/')
-    parser.add_argument('--shipped-only', action='store_true', help='score models/ only; no fitting')
-    parser.add_argument('--spread', type=int, default=0, choices=range(1, 5), metavar='K',
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument('--shipped-only', action='store_true', help='score models/ only; no fitting')
+    mode.add_argument('--spread', type=int, default=0, choices=range(1, 5), metavar='K',
                         help='refit ng, rt and default with K fold salts (1-4); print the range')
     parser.add_argument('--cache', type=Path, default=None,
                         help='keep extracted candidates here (as extractor train --cache)')
@@ -123,7 +135,6 @@ def main() -> None:
               f'({time.time() - started:.0f} s)', file=sys.stderr)
 
     keyer = LemmaKeyer()
-    quiet = lambda message: None  # noqa: E731
     if args.spread:
         spread(parts, args.spread, keyer)
         print(f'\n{time.time() - started:.0f} s in all', file=sys.stderr)
@@ -132,16 +143,9 @@ def main() -> None:
         shipped_only(parts, keyer)
         print(f'\n{time.time() - started:.0f} s in all', file=sys.stderr)
         return
-    fitted = {
-        'ng': fit_profile(parts['ng']['train'], log=quiet)[0],
-        'rt': fit_profile(parts['rt']['train'], log=quiet)[0],
-        # As models/build.sh fits it: the neighbours vote, they propose nothing.
-        'default': fit_profile(parts['ng']['train'] + parts['rt']['train'], borrow=False,
-                               log=quiet)[0],
-        # What another site can use: every tag one the article names, the archive only votes.
-        'ng-no-house': fit_profile(parts['ng']['train'], house=False, borrow=False, log=quiet)[0],
-        'rt-no-house': fit_profile(parts['rt']['train'], house=False, borrow=False, log=quiet)[0],
-    }
+    fitted = {name: fit(parts, name) for name in RECIPES}
+    for name in ('ng', 'rt'):  # what another site can use: the archive only votes
+        fitted[f'{name}-no-house'] = fit(parts, name, house=False, borrow=False)
     print(f'fitted ({time.time() - started:.0f} s)', file=sys.stderr)
     print('| system | docs | P exact | R exact | F1 exact | P lemma | R lemma | F1 lemma | tags/doc |')
     print('|---|---|---|---|---|---|---|---|---|')
