@@ -9,22 +9,37 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
 from .house import tfidf, words
 
 K = 20
+# What each archive article says of the site's habits, averaged over an article's neighbours
+# (a profile of several sites then tags an article in the habits of the site it resembles).
+STYLE = ('log_gold', 'surnames', 'full_names', 'in_text')
+
+
+def shares(style: np.ndarray) -> np.ndarray:
+    """A mean ``STYLE`` row with people by surname and by full name as the share of the two."""
+    style = np.array(style, dtype=np.float64)
+    people = style[1] + style[2]
+    style[1:3] = style[1:3] / people if people > 0 else np.nan
+    return style
 
 
 class Neighbours:
     def __init__(self, vocab: list, idf: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
-                 data: np.ndarray, tags: list, tag_indptr: np.ndarray, tag_ids: np.ndarray, k: int = K):
+                 data: np.ndarray, tags: list, tag_indptr: np.ndarray, tag_ids: np.ndarray, k: int = K,
+                 style: Optional[np.ndarray] = None):
         self.vocab, self.idf = vocab, np.asarray(idf, dtype=np.float64)
         self.index = {word: i for i, word in enumerate(vocab)}
         self.indptr, self.indices, self.data = indptr, indices, np.asarray(data, dtype=np.float64)
         self.tags, self.tag_indptr, self.tag_ids = tags, tag_indptr, tag_ids
         self.k = k
+        self.style = (np.zeros((len(indptr) - 1, len(STYLE))) if style is None
+                      else np.asarray(style, dtype=np.float64))
         # The same weights by word (postings): a query touches only its own words' articles.
         rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
         order = np.argsort(indices, kind='stable')
@@ -32,8 +47,10 @@ class Neighbours:
         self.post_start = np.searchsorted(np.asarray(indices)[order], np.arange(len(vocab) + 1))
 
     @classmethod
-    def fit(cls, bags: list[Counter], golds: list[set], keep: int = 150) -> 'Neighbours':
-        """Vectors of ``bags`` (their ``keep`` largest weights) and their gold tag keys."""
+    def fit(cls, bags: list[Counter], golds: list[set], keep: int = 150,
+            style: Optional[np.ndarray] = None) -> 'Neighbours':
+        """Vectors of ``bags`` (their ``keep`` largest weights), their gold tag keys and
+        ``style`` rows (one per article, ``STYLE`` columns)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vectorizer = TfidfVectorizer(analyzer=lambda b: b, sublinear_tf=True, min_df=2,
@@ -54,30 +71,37 @@ class Neighbours:
             tag_indptr.append(len(tag_ids))
         return cls(list(vectorizer.get_feature_names_out()), vectorizer.idf_, np.array(indptr),
                    np.array(indices, dtype=np.int64), np.array(data), tags, np.array(tag_indptr),
-                   np.array(tag_ids, dtype=np.int64))
+                   np.array(tag_ids, dtype=np.int64), style=style)
 
     def votes(self, counts: Counter) -> tuple[dict, float]:
         """({tag key: similarity-weighted share of the neighbours that carry it}, top similarity)."""
+        votes, top, _ = self.neighbourhood(counts)
+        return votes, top
+
+    def neighbourhood(self, counts: Counter) -> tuple[dict, float, np.ndarray]:
+        """``votes`` and the similarity-weighted mean ``STYLE`` row of the neighbours
+        (surnames and full names as the share of the two; NaN without neighbours)."""
+        none = ({}, 0.0, np.full(len(STYLE), np.nan))
         if not len(self.data):
-            return {}, 0.0
+            return none
         x = tfidf(counts, self.index, self.idf)
         words = np.flatnonzero(x)
         starts, lengths = self.post_start[words], np.diff(self.post_start)[words]
         if not lengths.sum():
-            return {}, 0.0
+            return none
         at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
         sims = np.bincount(self.post_docs[at], self.post_weights[at] * np.repeat(x[words], lengths),
                            minlength=len(self.indptr) - 1)
         top = np.argsort(-sims, kind='stable')[:self.k]
         total = float(sims[top].sum())
         if total <= 0:
-            return {}, 0.0
+            return none
         votes: dict = {}
         for doc in top:
             for tag in self.tag_ids[self.tag_indptr[doc]:self.tag_indptr[doc + 1]]:
                 key = self.tags[tag]
                 votes[key] = votes.get(key, 0.0) + float(sims[doc]) / total
-        return votes, float(sims[top[0]])
+        return votes, float(sims[top[0]]), shares(sims[top] @ self.style[top] / total)
 
     def save(self, folder: Path) -> None:
         np.savez_compressed(
@@ -85,10 +109,11 @@ class Neighbours:
             indptr=self.indptr.astype(np.int32), indices=self.indices.astype(np.int32),
             data=self.data.astype(np.float32), tags=np.array(self.tags),
             tag_indptr=self.tag_indptr.astype(np.int32), tag_ids=self.tag_ids.astype(np.int32),
-            k=np.array(self.k))
+            k=np.array(self.k), style=self.style.astype(np.float32))
 
     @classmethod
     def load(cls, folder: Path) -> 'Neighbours':
         data = np.load(folder / 'neighbours.npz', allow_pickle=False)
         return cls(list(data['vocab']), data['idf'], data['indptr'], data['indices'], data['data'],
-                   list(data['tags']), data['tag_indptr'], data['tag_ids'], int(data['k']))
+                   list(data['tags']), data['tag_indptr'], data['tag_ids'], int(data['k']),
+                   data['style'] if 'style' in data else None)

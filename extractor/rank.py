@@ -67,6 +67,10 @@ LOOKUP = ['idf', 'prior', 'log_tag_count', 'unseen']
 CROSSED = ['log_freq', 'first', 'in_title', 'idf', 'prior', 'n_words', 'sent_share']
 # Of every item, candidate or not: what the house classifier and the neighbours say of it.
 ITEM = ['house', 'is_house', 'is_candidate', 'vote', 'top_similarity', 'tag_rate', 'surname']
+# Of the document: the site's habits as its neighbours show them (``neighbours.STYLE``).
+HABITS = ['nb_log_gold', 'nb_surnames', 'nb_full_names', 'nb_in_text']
+# and as the habits of the profile's site it resembles (``sites.py``; none for one site).
+SITE_HABITS = ['site_log_gold', 'site_surnames', 'site_full_names', 'site_in_text']
 VOTE_FLOOR = 0.15  # a tag only the neighbours propose needs this share of their votes
 HOUSE_FLOOR = 0.01  # and one only the house classifier proposes, this probability
 
@@ -77,7 +81,7 @@ def candidate_names() -> list[str]:
 
 
 def feature_names() -> list[str]:
-    return candidate_names() + ITEM
+    return candidate_names() + ITEM + HABITS + SITE_HABITS
 
 
 @dataclass
@@ -130,9 +134,11 @@ def spellings(cand: Candidate, normal: Optional[str] = None):
 
 
 def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Lookups,
-          house=None, neighbours=None, borrow: bool = True) -> tuple[list[Item], np.ndarray]:
+          house=None, neighbours=None, borrow: bool = True,
+          sites=None) -> tuple[list[Item], np.ndarray]:
     """Every tag the profile may give the document, and its row of ``feature_names()``.
-    ``borrow``: the neighbours may propose tags of their own, not only vote.
+    ``borrow``: the neighbours may propose tags of their own, not only vote; ``sites``
+    (a profile of several sites): which one's habits the document resembles.
 
     Features an item does not have (a house tag that is no candidate) are NaN: the trees
     learn where those go.
@@ -156,7 +162,8 @@ def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Loo
         if house_p[key] >= HOUSE_FLOOR and key not in chosen:
             chosen[key] = Item(key, lookups.spelling.get(key, text), 'TOPIC', [],
                                names.get(key.split(' ')[1], -1) if key.count(' ') == 1 else -1)
-    votes, top = neighbours.votes(counts) if neighbours is not None else ({}, 0.0)
+    votes, top, habits = (neighbours.neighbourhood(counts) if neighbours is not None
+                          else ({}, 0.0, np.full(len(HABITS), np.nan)))
     for key, vote in votes.items() if borrow else ():
         if vote >= VOTE_FLOOR and key not in chosen:
             chosen[key] = Item(key, lookups.spelling.get(key, key), 'TOPIC', [],
@@ -176,6 +183,10 @@ def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Loo
     x[:, width + 4] = top
     x[:, width + 5] = np.array([lookups.tags.get(key, 0) for key in keys]) / max(lookups.n_docs, 1)
     x[:, width + 6] = surname + [0.0] * (len(found) - n_cands)
+    at = width + len(ITEM)
+    x[:, at:at + len(HABITS)] = habits
+    if sites is not None:
+        x[:, at + len(HABITS):at + len(HABITS) + len(SITE_HABITS)] = sites.mean_habits(counts)
     return found, x
 
 
@@ -230,15 +241,16 @@ class Ranker:
     """A fitted profile: ``rank(doc, cands)`` -> tags, best first, cut by expected F1."""
 
     def __init__(self, forest: Forest, lookups: Lookups, house=None, neighbours=None,
-                 expected: float = 1.0, least: int = 1, borrow: bool = True):
+                 expected: float = 1.0, least: int = 1, borrow: bool = True, sites=None):
         self.forest, self.lookups = forest, lookups
-        self.house, self.neighbours = house, neighbours
+        self.house, self.neighbours, self.sites = house, neighbours, sites
         self.expected, self.least, self.borrow = expected, least, borrow
 
     @classmethod
     def load(cls, folder: Path) -> 'Ranker':
         from .house import HouseTags
         from .neighbours import Neighbours
+        from .sites import Sites
 
         meta = json.loads((folder / 'ranker.json').read_text(encoding='utf-8'))
         if meta.get('features') != feature_names():
@@ -248,8 +260,9 @@ class Ranker:
         lookups = Lookups(stats['n_docs'], stats['df'], stats['tags'], stats.get('spelling', {}))
         house = HouseTags.load(folder) if (folder / 'house.npz').is_file() else None
         near = Neighbours.load(folder) if (folder / 'neighbours.npz').is_file() else None
+        sites = Sites.load(folder) if (folder / 'sites.npz').is_file() else None
         return cls(Forest.load(folder / 'ranker.npz'), lookups, house, near, meta['expected'],
-                   meta['least'], meta['borrow'])
+                   meta['least'], meta['borrow'], sites)
 
     def scored(self, cands: list[Candidate], raw: np.ndarray, counts: Counter,
                top: Optional[int] = None) -> list[Tag]:
@@ -271,7 +284,7 @@ class Ranker:
         if not cands and not counts:  # no names, no content words: nothing to tag
             return []
         found, x = items(cands, raw, counts, self.lookups, self.house, self.neighbours,
-                         self.borrow)
+                         self.borrow, self.sites)
         probs = self.forest.probabilities(x)
         order = best_first(found, probs)
         if cut_list:

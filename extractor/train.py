@@ -29,6 +29,7 @@ from .evaluate import GoldRecord, read_gold, record_text
 from .house import HouseTags, bag, words
 from .merge import Candidate, candidates
 from .neighbours import Neighbours
+from .sites import Sites
 from .rank import (KINDS, Lookups, Ranker, best_first, cut, feature_names, items, raw_features,
                    spellings)
 from .tags import tag_key
@@ -55,6 +56,7 @@ class Sample:
     cands: list
     raw: np.ndarray
     bag: Counter
+    source: int = 0  # which of the training archives (sites) it came from
 
 
 # ------------------------------------------------------------------ splitting
@@ -231,15 +233,34 @@ def fit_house(samples: list[Sample], min_count: int = MIN_HOUSE_COUNT) -> Option
 
 @dataclass
 class Archive:
-    """What a profile knows of a site's archive: look-ups, house tags, neighbours."""
+    """What a profile knows of a site's archive: look-ups, house tags, neighbours; and, for
+    the archives of several sites, which site an article resembles."""
     lookups: Lookups
     house: Optional[HouseTags]
     neighbours: Optional[Neighbours]
+    sites: Optional[Sites] = None
 
     @classmethod
     def of(cls, samples: list[Sample], house: bool = True) -> 'Archive':
+        style = np.array([habits(s) for s in samples])
+        several = len({s.source for s in samples}) > 1
         return cls(count_lookups(samples), fit_house(samples) if house else None,
-                   Neighbours.fit([s.bag for s in samples], [s.gold for s in samples]))
+                   Neighbours.fit([s.bag for s in samples], [s.gold for s in samples], style=style),
+                   Sites.fit([s.bag for s in samples], [s.source for s in samples], style)
+                   if several else None)
+
+
+def habits(sample: Sample) -> list[float]:
+    """The article's row of ``neighbours.STYLE``: how many tags the editor gave, how many
+    people by surname alone and by full name, the share of tags the text names."""
+    offered = {}
+    for cand in sample.cands:
+        for key, _, short in spellings(cand):
+            offered.setdefault(key, (cand.kind, short))
+    named = [offered[key] for key in sample.gold if key in offered]
+    people = [short for kind, short in named if kind == 'PER']
+    return [math.log1p(len(sample.gold)), float(sum(people)), float(len(people) - sum(people)),
+            len(named) / max(len(sample.gold), 1)]
 
 
 @dataclass
@@ -257,7 +278,7 @@ def rows_of(samples: list[Sample], archive: Archive, fold: int = -1,
     out = []
     for s in samples:
         found, x = items(s.cands, s.raw, s.bag, archive.lookups, archive.house, archive.neighbours,
-                         borrow)
+                         borrow, archive.sites)
         y = np.array([item.key in s.gold for item in found], dtype=np.int8)
         out.append(Rows(fold, found, x, y, s.gold))
     return out
@@ -332,10 +353,11 @@ def fit_profile(samples: list[Sample], folds: int = FOLDS, house: bool = True,
         f'out-of-fold exact F1 {f1:.3f}')
     archive = Archive.of(samples, house)
     ranker = Ranker(Forest.from_sklearn(fit_trees(rows)), archive.lookups, archive.house,
-                    archive.neighbours, expected, least, borrow)
+                    archive.neighbours, expected, least, borrow, archive.sites)
     return ranker, {'oof_exact_f1': round(f1, 4), 'expected': expected, 'least': least,
                     'borrow': borrow,
                     'house_tags': len(archive.house.tags) if archive.house else 0,
+                    'sites': len(archive.sites.habits) if archive.sites else 1,
                     'rows': sum(len(r.found) for r in rows)}
 
 
@@ -355,7 +377,8 @@ def save(ranker: Ranker, folder: Path, card: dict) -> None:
     (folder / 'lookups.json').write_text(
         json.dumps({'n_docs': lk.n_docs, 'df': df, 'tags': lk.tags, 'spelling': lk.spelling},
                    ensure_ascii=False, separators=(',', ':'), sort_keys=True), encoding='utf-8')
-    for part, name in ((ranker.house, 'house.npz'), (ranker.neighbours, 'neighbours.npz')):
+    for part, name in ((ranker.house, 'house.npz'), (ranker.neighbours, 'neighbours.npz'),
+                       (ranker.sites, 'sites.npz')):
         if part is not None:
             part.save(folder)
         elif (folder / name).exists():
@@ -374,7 +397,9 @@ def model_card(card: dict) -> str:
              f'({", ".join(KINDS)} candidates, people also by surname; house tags; neighbours\' '
              f'tags), per-key look-ups, house-tag classifier over {card["house_tags"]} frequent '
              f'tags, {card["docs"]} articles kept as neighbours'
-             + ('' if card['borrow'] else ' (they vote; they propose no tags the article lacks)'),
+             + ('' if card['borrow'] else ' (they vote; they propose no tags the article lacks)')
+             + (f'; a classifier of which of the {card["sites"]} sites an article resembles, whose '
+                f'habits it follows' if card.get('sites', 1) > 1 else ''),
              f'- cut: where the expected F1 peaks, gold count taken as {card["expected"]:.2f} x the '
              f'sum of the probabilities, at least {card["least"]} tags',
              f'- out-of-fold exact macro F1 on the training side: {card["oof_exact_f1"]:.3f}',
@@ -390,9 +415,11 @@ def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: boo
           progress: Optional[Callable[[int], None]] = None, cache: Optional[Path] = None) -> dict:
     """Read gold, extract candidates, fit and save the profile; returns its card."""
     started = time.time()
-    records = read_records(paths)
-    if not use_all:
-        records = [r for r in records if side(r, test_share) == 'train']
+    records, sources = [], []
+    for source, path in enumerate(paths):  # each archive is a site of its own
+        found = [r for r in read_records([path]) if use_all or side(r, test_share) == 'train']
+        records += found
+        sources += [source] * len(found)
     tagged = sum(1 for r in records if r.tags)
     if tagged < MIN_DOCS:
         raise ValueError(f'training needs at least {MIN_DOCS} documents with gold tags; found {tagged} '
@@ -400,6 +427,8 @@ def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: boo
                          + ('' if use_all else ' (their train side; --all uses every document)'))
     log(f'{len(records)} training documents; extracting candidates on {jobs} process(es)')
     samples = extract(records, jobs=jobs, progress=progress, cache=cache)
+    for sample, source in zip(samples, sources):
+        sample.source = source
     ranker, card = fit_profile(samples, house=house, borrow=borrow, log=log)
     card.update(profile=profile, data=[Path(p).name for p in paths], docs=len(samples),
                 split='all documents' if use_all else

@@ -139,3 +139,54 @@ def test_a_surname_and_the_house_full_name_are_one_tag():
     found, _ = items(cands, np.ones((1, 10)), Counter({'путин': 1, 'визит': 1}), lookups, None, near)
     assert [(i.key, i.source) for i in found] == [('путин', 0), ('владимир путин', 0)]
     assert len(best_first(found, np.array([0.3, 0.6]))) == 1
+
+
+# Habits: (log gold count, people by surname, by full name, share of tags named in the text).
+STYLES = np.array([[1.0, 2, 0, 0.5], [1.0, 2, 0, 0.5], [2.0, 0, 3, 0.9], [2.0, 0, 1, 0.9],
+                   [1.5, 1, 1, 0.7], [1.5, 0, 0, 0.7]])
+
+
+def test_neighbours_give_their_habits_with_people_as_shares(tmp_path):
+    near = Neighbours.fit(BAGS, GOLDS, style=STYLES)
+    near.k = 2
+    near.save(tmp_path)
+    _, _, habits = Neighbours.load(tmp_path).neighbourhood(Counter({'футбол': 2, 'матч': 1}))
+    assert habits == pytest.approx([1.0, 1.0, 0.0, 0.5])  # both sports articles: surnames only
+    _, _, habits = near.neighbourhood(Counter({'нефть': 1, 'рубль': 1}))
+    assert habits == pytest.approx([2.0, 0.0, 1.0, 0.9])  # the economy articles: full names
+    assert np.isnan(near.neighbourhood(Counter({'неведомое': 1}))[2]).all()
+
+
+def test_sites_weigh_the_habits_of_the_site_an_article_resembles(tmp_path):
+    from extractor.sites import Sites
+
+    bags = [Counter({'мяч': 2, 'гол': 1, 'матч': 1}), Counter({'мяч': 1, 'гол': 2, 'тренер': 1}),
+            Counter({'мяч': 1, 'матч': 2, 'тренер': 1})] * 4 + \
+           [Counter({'нефть': 2, 'рубль': 1, 'биржа': 1}), Counter({'нефть': 1, 'рубль': 2, 'доллар': 1}),
+            Counter({'биржа': 2, 'доллар': 1, 'рубль': 1})] * 4
+    sources = [0] * 12 + [1] * 12
+    style = np.array([[1.0, 3, 1, 0.5]] * 12 + [[2.0, 0, 2, 0.9]] * 12)
+    sites = Sites.fit(bags, sources, style)
+    sites.save(tmp_path)
+    sites = Sites.load(tmp_path)
+    assert np.allclose(sites.habits[:, :3], [[1.0, 0.75, 0.25], [2.0, 0.0, 1.0]])
+    sport, money = (sites.mean_habits(Counter(b)) for b in ({'мяч': 1, 'гол': 1}, {'нефть': 1, 'рубль': 1}))
+    assert sport[0] < 1.5 < money[0] and sport[1] > 0.375 > money[1]
+    assert sites.probabilities(Counter({'мяч': 1})).sum() == pytest.approx(1.0)
+    three = Sites.fit(bags + bags[:6], sources + [2] * 6, np.vstack([style, style[:6]]))
+    assert three.probabilities(Counter({'нефть': 1})).argmax() == 1 and len(three.habits) == 3
+
+
+def test_items_fill_site_habits_only_for_a_profile_of_several_sites():
+    from extractor.sites import Sites
+
+    cands = [Candidate('москва', 'LOC', [(0, 6)], Counter({'Москва': 1}))]
+    lookups = Lookups(10, {}, {})
+    names = feature_names()
+    column = names.index('site_log_gold')
+    _, alone = items(cands, np.ones((1, 10)), Counter({'москва': 1}), lookups)
+    assert np.isnan(alone[:, column]).all() and np.isnan(alone[:, names.index('nb_log_gold')]).all()
+    sites = Sites(['москва'], np.ones(1), np.array([[2.0]]), np.zeros(1),
+                  np.array([[1.0, 0.5, 0.5, 0.5], [3.0, 0.5, 0.5, 0.5]]))
+    _, several = items(cands, np.ones((1, 10)), Counter({'москва': 1}), lookups, sites=sites)
+    assert 2.0 < several[0, column] < 3.0  # mostly the second site's habit (p = sigmoid(2))

@@ -10,6 +10,7 @@ import pytest
 
 from extractor import Tagger
 from extractor.evaluate import GoldRecord
+from extractor.house import bag
 from extractor.resources import ModelNotFound, profile_dir
 from extractor.rank import feature_names
 from extractor.train import EXPECTED, TREES, fold_of, group_key, side, train
@@ -75,3 +76,23 @@ def test_trained_profile_tags(small_profile):
     texts = [t.text.lower() for t in doc.tags]
     assert doc.tags and all(0 <= t.score <= 1 for t in doc.tags)
     assert any('путин' in t for t in texts)
+
+
+def test_a_profile_of_two_archives_knows_which_site_an_article_resembles(datasets, tmp_path):
+    paths = []
+    for name in ('ng', 'rt'):
+        with gzip.open(datasets / f'{name}.dev.jsonl.gz', 'rt', encoding='utf-8') as file:
+            rows = [line for line, _ in zip(file, range(30))]
+        paths.append(tmp_path / f'{name}.jsonl.gz')
+        with gzip.open(paths[-1], 'wt', encoding='utf-8') as file:
+            file.writelines(rows)
+    card = train([str(p) for p in paths], 'both', tmp_path / 'models', jobs=1, use_all=True,
+                 log=lambda m: None)
+    assert card['sites'] == 2 and (tmp_path / 'models' / 'both' / 'sites.npz').is_file()
+    tagger = Tagger(profile='both', models=str(tmp_path / 'models'))
+    sites = tagger.ranker.sites
+    first = [json.loads(row)['text'] for row in gzip.open(paths[0], 'rt', encoding='utf-8')][:5]
+    second = [json.loads(row)['text'] for row in gzip.open(paths[1], 'rt', encoding='utf-8')][:5]
+    bags = [bag(tagger(text)) for text in first + second]
+    resembled = [int(sites.probabilities(b).argmax()) for b in bags]
+    assert resembled == [0] * 5 + [1] * 5  # articles it learned from: their own site
