@@ -27,6 +27,15 @@ def words(counts: Counter) -> list[str]:
     return [word for word, n in counts.items() for _ in range(n)]
 
 
+def vectorizer(max_features: int):
+    """scikit-learn's tf-idf over lemma bags given as ``words`` (training only), the one
+    ``tfidf`` computes at run time from its vocabulary and idf."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer=lambda b: b, sublinear_tf=True, min_df=2,
+                           max_features=max_features)
+
+
 def tfidf(counts: Counter, index: dict, idf: np.ndarray) -> np.ndarray:
     """Sublinear tf-idf, L2-normalized (as scikit-learn's TfidfVectorizer does)."""
     x = np.zeros(len(idf))

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from .house import tfidf, words
+from .house import tfidf, vectorizer as lemma_vectorizer, words
 
 K = 20
 # What each archive article says of the site's habits, averaged over an article's neighbours
@@ -51,10 +51,7 @@ class Neighbours:
             style: Optional[np.ndarray] = None) -> 'Neighbours':
         """Vectors of ``bags`` (their ``keep`` largest weights), their gold tag keys and
         ``style`` rows (one per article, ``STYLE`` columns)."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        vectorizer = TfidfVectorizer(analyzer=lambda b: b, sublinear_tf=True, min_df=2,
-                                     max_features=20000)
+        vectorizer = lemma_vectorizer(20000)
         matrix = vectorizer.fit_transform([words(b) for b in bags]).tocsr()
         indptr, indices, data = [0], [], []
         for row in range(matrix.shape[0]):

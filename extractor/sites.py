@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .house import tfidf, words
+from .house import tfidf, vectorizer as lemma_vectorizer, words
 from .neighbours import shares
 
 
@@ -31,11 +31,9 @@ class Sites:
     def fit(cls, bags: list[Counter], sources: list[int], habits: np.ndarray) -> 'Sites':
         """``sources[i]``: the site of ``bags[i]`` (0..n-1, at least two); ``habits``: one
         ``STYLE`` row per article, averaged per site."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        vectorizer = TfidfVectorizer(analyzer=lambda b: b, sublinear_tf=True, min_df=2,
-                                     max_features=8000)
+        vectorizer = lemma_vectorizer(8000)
         x = vectorizer.fit_transform([words(b) for b in bags])
         model = LogisticRegression(C=4.0, max_iter=500).fit(x, sources)
         sites = np.asarray(sources)

@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 
 from .evaluate import GoldRecord, read_gold, record_text
-from .house import HouseTags, bag, words
+from .house import HouseTags, bag, vectorizer as lemma_vectorizer, words
 from .merge import Candidate, candidates
 from .neighbours import Neighbours
 from .sites import Sites
@@ -203,15 +203,13 @@ def count_lookups(samples: list[Sample]) -> Lookups:
 
 def fit_house(samples: list[Sample], min_count: int = MIN_HOUSE_COUNT) -> Optional[HouseTags]:
     """One-vs-rest logistic regression over tf-idf lemma bags, for tags seen ``min_count``+ times."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     counts = Counter(t for s in samples for t in s.gold)
     tags = sorted(t for t, n in counts.most_common(MAX_HOUSE_TAGS) if n >= min_count)
     if not tags:
         return None
-    vectorizer = TfidfVectorizer(analyzer=lambda b: b, sublinear_tf=True, min_df=2,
-                                 max_features=HOUSE_VOCAB)
+    vectorizer = lemma_vectorizer(HOUSE_VOCAB)
     docs = [words(s.bag) for s in samples]
     x = vectorizer.fit_transform(docs)
     rows, cols, weights, intercepts = [], [], [], []
