@@ -190,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "by duplicate group is used, so `extractor eval` on the rest is honest.",
         epilog='examples:\n  extractor train ../shared/datasets/ng.dev.jsonl.gz --profile ng\n'
                '  extractor train ng.jsonl.gz rt.jsonl.gz --profile default -j 2')
-    tr.add_argument('gold', nargs='+', metavar='GOLD', help='.jsonl(.gz) with id, title, text, tags')
+    tr.add_argument('gold', nargs='+', metavar='GOLD',
+                    help='.jsonl(.gz) with id, title, text, tags; several files are several sites, '
+                         'and the profile learns which one an article resembles')
     tr.add_argument('--profile', required=True, help='name of the profile to write')
     tr.add_argument('--out', metavar='DIR', help='folder of profiles (default: models/ of this checkout)')
     tr.add_argument('-j', '--jobs', type=positive, default=None, help='processes (default: all cores)')
