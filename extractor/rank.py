@@ -24,7 +24,7 @@ import numpy as np
 from .doc import Doc, Tag
 from .house import bag
 from .merge import Candidate
-from .tags import style
+from .tags import DASHES, style
 from .trees import Forest
 
 KINDS = ('PER', 'LOC', 'ORG', 'PHRASE', 'TOPIC')
@@ -91,6 +91,7 @@ class Lookups:
     df: dict          # key -> number of documents with it as a candidate
     tags: dict        # key -> number of documents with it as a gold tag
     spelling: dict = field(default_factory=dict)  # gold key -> how the candidates wrote it
+    joined: bool = False  # the site's tags drop hyphens (``spellings``)
 
     def rows(self, keys: list[str]) -> np.ndarray:
         df = np.array([self.df.get(key, 0) for key in keys], dtype=np.float64)
@@ -125,12 +126,15 @@ class Item:
     source: int = -1
 
 
-def spellings(cand: Candidate, normal: Optional[str] = None):
-    """(key, text, is surname) a candidate may be tagged by: a person also by surname."""
-    normal = cand.normal if normal is None else normal
-    yield cand.key, normal, 0.0
-    if cand.kind == 'PER' and ' ' in cand.key:
-        yield cand.key.rsplit(' ', 1)[1], normal.strip().rsplit(' ', 1)[-1], 1.0
+def spellings(cand: Candidate, normal: Optional[str] = None, joined: bool = False):
+    """(key, text, is surname) a candidate may be tagged by: a person also by surname.
+    ``joined``: the site writes no hyphens (as a hashtag cannot), ``Формула-1`` is ``Формула1``."""
+    key, normal = cand.key, cand.normal if normal is None else normal
+    if joined and '-' in key:
+        key, normal = key.replace('-', ''), DASHES.sub('', normal)
+    yield key, normal, 0.0
+    if cand.kind == 'PER' and ' ' in key:
+        yield key.rsplit(' ', 1)[1], normal.strip().rsplit(' ', 1)[-1], 1.0
 
 
 def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Lookups,
@@ -147,7 +151,7 @@ def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Loo
     index, surname = [], []
     normals = [cand.normal for cand in cands]
     for i, cand in enumerate(cands):
-        for key, text, short in spellings(cand, normals[i]):
+        for key, text, short in spellings(cand, normals[i], lookups.joined):
             if key and key not in chosen:
                 chosen[key] = Item(key, text, cand.kind, cand.mentions, i)
                 index.append(i)
@@ -257,7 +261,8 @@ class Ranker:
             raise ValueError(f'{folder}: the profile was trained for other features; '
                              f'retrain it with `extractor train` (see models/build.sh)')
         stats = json.loads((folder / 'lookups.json').read_text(encoding='utf-8'))
-        lookups = Lookups(stats['n_docs'], stats['df'], stats['tags'], stats.get('spelling', {}))
+        lookups = Lookups(stats['n_docs'], stats['df'], stats['tags'], stats.get('spelling', {}),
+                          stats.get('joined', False))
         house = HouseTags.load(folder) if (folder / 'house.npz').is_file() else None
         near = Neighbours.load(folder) if (folder / 'neighbours.npz').is_file() else None
         sites = Sites.load(folder) if (folder / 'sites.npz').is_file() else None

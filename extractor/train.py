@@ -43,7 +43,9 @@ HOUSE_VOCAB = 8000
 HOUSE_WEIGHTS = 400  # largest weights kept per house tag
 HOUSE_C = 32.0  # weak regularization: out of fold it ranks a site's rubrics best (8: worse)
 TREES = dict(max_iter=200, learning_rate=0.08, max_depth=6, max_leaf_nodes=31,
-             min_samples_leaf=100, l2_regularization=1.0)  # shallow: cheap to walk at run time
+             min_samples_leaf=100, l2_regularization=1.0,  # shallow: cheap to walk at run time
+             max_features=0.7)  # each split sees 70% of the features: the members differ
+BAG = 4  # ensembles whose probabilities are averaged (seeds 0..BAG-1)
 EXPECTED = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5)  # the cut's choices, tuned out of fold
 LEAST = (1, 2, 3, 4, 5, 6)
 
@@ -186,20 +188,31 @@ def fold_of(sample: Sample, folds: int, salt: int = 0) -> int:
     return int(sample.group[salt * 8:salt * 8 + 8], 16) % folds
 
 
+def joins_hyphens(samples: list[Sample]) -> bool:
+    """Whether the site's editors drop hyphens (``Формула-1`` tagged ``формула1``): more of
+    their tags are a candidate's hyphenated key without its hyphens than have a hyphen."""
+    hyphened = sum('-' in tag for s in samples for tag in s.gold)
+    joined = sum(len(s.gold & {c.key.replace('-', '') for c in s.cands if '-' in c.key})
+                 for s in samples)
+    return joined > hyphened
+
+
 def count_lookups(samples: list[Sample]) -> Lookups:
-    """Document frequencies of every key a candidate offers, gold counts, gold spellings."""
+    """Document frequencies of every key a candidate offers, gold counts, gold spellings,
+    under the site's habit for hyphens."""
     df, tags, written = Counter(), Counter(), {}
+    joined = joins_hyphens(samples)
     for s in samples:
         offered = {}
         for cand in s.cands:
-            for key, text, _ in spellings(cand):
+            for key, text, _ in spellings(cand, joined=joined):
                 offered.setdefault(key, text)
         df.update(offered.keys())
         tags.update(s.gold)
         for key in s.gold & offered.keys():
             written.setdefault(key, Counter())[offered[key]] += 1
     spelling = {key: texts.most_common(1)[0][0] for key, texts in written.items()}
-    return Lookups(len(samples), dict(df), dict(tags), spelling)
+    return Lookups(len(samples), dict(df), dict(tags), spelling, joined)
 
 
 def fit_house(samples: list[Sample], min_count: int = MIN_HOUSE_COUNT) -> Optional[HouseTags]:
@@ -241,20 +254,21 @@ class Archive:
 
     @classmethod
     def of(cls, samples: list[Sample], house: bool = True) -> 'Archive':
-        style = np.array([habits(s) for s in samples])
+        lookups = count_lookups(samples)
+        style = np.array([habits(s, lookups.joined) for s in samples])
         several = len({s.source for s in samples}) > 1
-        return cls(count_lookups(samples), fit_house(samples) if house else None,
+        return cls(lookups, fit_house(samples) if house else None,
                    Neighbours.fit([s.bag for s in samples], [s.gold for s in samples], style=style),
                    Sites.fit([s.bag for s in samples], [s.source for s in samples], style)
                    if several else None)
 
 
-def habits(sample: Sample) -> list[float]:
+def habits(sample: Sample, joined: bool = False) -> list[float]:
     """The article's row of ``neighbours.STYLE``: how many tags the editor gave, how many
     people by surname alone and by full name, the share of tags the text names."""
     offered = {}
     for cand in sample.cands:
-        for key, _, short in spellings(cand):
+        for key, _, short in spellings(cand, joined=joined):
             offered.setdefault(key, (cand.kind, short))
     named = [offered[key] for key in sample.gold if key in offered]
     people = [short for kind, short in named if kind == 'PER']
@@ -295,8 +309,9 @@ def out_of_fold_rows(samples: list[Sample], folds: int, house: bool, borrow: boo
     return rows
 
 
-def fit_trees(rows: list[Rows]):
-    """scikit-learn's boosted trees on the rows (``Forest.from_sklearn`` keeps them)."""
+def fit_trees(rows: list[Rows], bag: int = BAG) -> list:
+    """``bag`` of scikit-learn's boosted tree ensembles on the rows, one per seed
+    (``Forest.from_sklearn`` keeps them; ``bag_probabilities`` averages them)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     x = np.vstack([r.x for r in rows])
@@ -304,7 +319,15 @@ def fit_trees(rows: list[Rows]):
     # A column with no value at all (no house classifier: a small archive, or --no-house)
     # cannot be binned; as zeros it is never split on, and the run-time NaNs are never read.
     x[:, np.isnan(x).all(axis=0)] = 0.0
-    return HistGradientBoostingClassifier(**TREES, random_state=0).fit(x, y)
+    return [HistGradientBoostingClassifier(**TREES, random_state=seed).fit(x, y)
+            for seed in range(bag)]
+
+
+def bag_probabilities(models: list, x: np.ndarray) -> np.ndarray:
+    """The models' mean probability of the positive class, as ``Forest.probabilities``."""
+    if not len(x):
+        return np.zeros(0)
+    return np.mean([model.predict_proba(x)[:, 1] for model in models], axis=0)
 
 
 def mean_f1(ranked: list[tuple[np.ndarray, np.ndarray, int]], expected: float,
@@ -325,10 +348,10 @@ def choose_cut(rows: list[Rows], folds: int) -> tuple[float, int, float]:
     trees fitted out of fold."""
     ranked = []
     for fold in range(folds):
-        model = fit_trees([r for r in rows if r.fold != fold])
+        models = fit_trees([r for r in rows if r.fold != fold])
         for r in rows:
             if r.fold == fold:
-                probs = model.predict_proba(r.x)[:, 1] if len(r.x) else np.zeros(0)
+                probs = bag_probabilities(models, r.x)
                 order = best_first(r.found, probs)
                 ranked.append((probs[order], np.cumsum(r.y[order]), len(r.gold)))
     scores = {(e, n): mean_f1(ranked, e, n) for e in EXPECTED for n in LEAST}
@@ -367,14 +390,15 @@ def save(ranker: Ranker, folder: Path, card: dict) -> None:
     ``neighbours.npz`` and ``CARD.md`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     meta = {'features': feature_names(), 'expected': ranker.expected, 'least': ranker.least,
-            'borrow': ranker.borrow, 'trees': TREES}
+            'borrow': ranker.borrow, 'trees': TREES, 'bag': BAG}
     (folder / 'ranker.json').write_text(json.dumps(meta, indent=1), encoding='utf-8')
     ranker.forest.save(folder / 'ranker.npz')
     lk = ranker.lookups
     # Keys seen once as a candidate and never as a tag carry no information: dropped.
     df = {k: n for k, n in lk.df.items() if n > 1 or k in lk.tags}
     (folder / 'lookups.json').write_text(
-        json.dumps({'n_docs': lk.n_docs, 'df': df, 'tags': lk.tags, 'spelling': lk.spelling},
+        json.dumps({'n_docs': lk.n_docs, 'df': df, 'tags': lk.tags, 'spelling': lk.spelling,
+                    'joined': lk.joined},
                    ensure_ascii=False, separators=(',', ':'), sort_keys=True), encoding='utf-8')
     for part, name in ((ranker.house, 'house.npz'), (ranker.neighbours, 'neighbours.npz'),
                        (ranker.sites, 'sites.npz')):
@@ -391,7 +415,8 @@ def model_card(card: dict) -> str:
              f'{card["split"]})',
              f'- date: {card["date"]}',
              f'- command: `{card["command"]}`',
-             f'- fitted: boosted trees (scikit-learn HistGradientBoostingClassifier, {TREES}) '
+             f'- fitted: a bag of {BAG} boosted tree ensembles (scikit-learn '
+             f'HistGradientBoostingClassifier, {TREES}, seeds 0-{BAG - 1}, probabilities averaged) '
              f'over {len(feature_names())} features of {card["rows"]} out-of-fold items '
              f'({", ".join(KINDS)} candidates, people also by surname; house tags; neighbours\' '
              f'tags), per-key look-ups, house-tag classifier over {card["house_tags"]} frequent '

@@ -1,7 +1,9 @@
-"""A boosted tree ensemble, fitted by scikit-learn, applied with numpy alone.
+"""Boosted tree ensembles, fitted by scikit-learn, applied with numpy alone.
 
-``extractor train`` fits a ``HistGradientBoostingClassifier`` and keeps its trees as flat
-node arrays (``Forest.from_sklearn``, ``save`` -> ``ranker.npz``). For tagging, each tree is
+``extractor train`` fits a few ``HistGradientBoostingClassifier``s (a bag: each its own
+seed and features per split; the average of their probabilities varies less from fit to
+fit than any one) and keeps their trees as flat node arrays (``Forest.from_sklearn``,
+``save`` -> ``ranker.npz``); ``members[m]`` is the first tree of member ``m``. For tagging, each tree is
 laid out as a complete binary tree of its ensemble's depth (a leaf above the last level passes
 every row down to copies of itself), so all trees step one level at once for all rows with a
 few array look-ups: the children of ``i`` are ``2i+1`` and ``2i+2``. No scikit-learn and no
@@ -18,10 +20,11 @@ FIELDS = ('feature', 'threshold', 'missing_left', 'left', 'right', 'is_leaf', 'v
 
 
 class Forest:
-    """Trees as flat node arrays; ``roots[t]`` is the first node of tree ``t``."""
+    """Trees as flat node arrays; ``roots[t]`` is the first node of tree ``t``, ``members[m]``
+    the first tree of ensemble ``m``, ``baseline[m]`` its starting log-odds."""
 
     def __init__(self, feature, threshold, missing_left, left, right, is_leaf, value,
-                 roots, baseline: float, depth: int):
+                 roots, baseline, depth: int, members=(0,)):
         self.feature = np.asarray(feature, dtype=np.int64)
         self.threshold = np.asarray(threshold, dtype=np.float64)
         self.missing_left = np.asarray(missing_left, dtype=bool)
@@ -30,7 +33,10 @@ class Forest:
         self.is_leaf = np.asarray(is_leaf, dtype=bool)
         self.value = np.asarray(value, dtype=np.float64)
         self.roots = np.asarray(roots, dtype=np.int64)
-        self.baseline = float(baseline)
+        self.baseline = np.atleast_1d(np.asarray(baseline, dtype=np.float64))
+        self.members = np.atleast_1d(np.asarray(members, dtype=np.int64))
+        if len(self.baseline) != len(self.members):
+            raise ValueError('one baseline per member ensemble')
         self.depth = int(depth)
         self._complete()
 
@@ -61,9 +67,23 @@ class Forest:
                 stack.append((int(self.right[node]), level + 1, 2 * position + 1))
 
     @classmethod
-    def from_sklearn(cls, model) -> 'Forest':
-        """The trees of a fitted binary ``HistGradientBoostingClassifier`` (numeric features)."""
+    def from_sklearn(cls, models) -> 'Forest':
+        """The trees of fitted binary ``HistGradientBoostingClassifier``s (numeric features):
+        one model, or a list whose probabilities are averaged."""
+        models = models if isinstance(models, (list, tuple)) else [models]
         parts, roots, offset, depth = {name: [] for name in FIELDS}, [], 0, 0
+        members = []
+        for model in models:
+            members.append(len(roots))
+            depth = max(depth, cls._add(model, parts, roots))
+        arrays = {name: np.concatenate(chunks) if chunks else np.zeros(0) for name, chunks in parts.items()}
+        return cls(**arrays, roots=roots, depth=depth, members=members,
+                   baseline=[float(np.ravel(m._baseline_prediction)[0]) for m in models])
+
+    @staticmethod
+    def _add(model, parts: dict, roots: list) -> int:
+        """Append ``model``'s trees to ``parts`` and ``roots``; their depth."""
+        offset, depth = sum(len(chunk) for chunk in parts['value']), 0
         for (tree,) in model._predictors:
             nodes = tree.nodes
             if nodes['is_categorical'].any():
@@ -78,32 +98,34 @@ class Forest:
             parts['value'].append(nodes['value'])
             depth = max(depth, int(nodes['depth'].max()))
             offset += len(nodes)
-        arrays = {name: np.concatenate(chunks) if chunks else np.zeros(0) for name, chunks in parts.items()}
-        return cls(**arrays, roots=roots, baseline=float(np.ravel(model._baseline_prediction)[0]),
-                   depth=depth)
+        return depth
 
     def raw(self, x: np.ndarray) -> np.ndarray:
-        """Sum of the trees' leaf values (plus the baseline) for each row of ``x``."""
+        """Each member's log-odds for each row of ``x`` (rows x members): its baseline plus
+        the sum of its trees' leaf values."""
         x = np.asarray(x, dtype=np.float64)
         if not len(x) or not len(self.roots):
-            return np.full(len(x), self.baseline)
+            return np.tile(self.baseline, (len(x), 1))
         trees, inner = self.split_feature.shape
-        features, thresholds = self.split_feature.ravel(), self.split_threshold.ravel()
-        nan_left = self.split_nan_left.ravel()
-        missing = np.isnan(x)
-        values, missing = np.where(missing, 0.0, x).ravel(), missing.ravel()
-        rows = (np.arange(len(x)) * x.shape[1])[:, None]
+        rows, columns = x.shape
+        # Each row twice: NaN as -inf (which goes left of any threshold), then as is (NaN goes
+        # right of every one); a split reads the copy its missing values go to.
+        both = np.hstack([np.where(np.isnan(x), -np.inf, x), x]).ravel()
+        cells = (self.split_feature + np.where(self.split_nan_left, 0, columns)).ravel()
+        thresholds = self.split_threshold.ravel()
+        starts = (np.arange(rows) * 2 * columns)[:, None]
         first = np.arange(trees) * inner  # each tree's inner positions start here
-        index = np.broadcast_to(first, (len(x), trees)).copy()
+        index = np.broadcast_to(first, (rows, trees)).copy()
         for _ in range(self.depth):
-            cell = rows + features[index]
-            left = np.where(missing[cell], nan_left[index], values[cell] <= thresholds[index])
+            left = both[starts + cells[index]] <= thresholds[index]
             index += index - first + 1 + ~left  # position p -> 2p + 1 (left) or 2p + 2
         # last-level position p of tree t: leaf t * (inner + 1) + p - inner
-        return self.baseline + self.leaf_value.ravel()[index + np.arange(trees) - inner].sum(axis=1)
+        leaves = self.leaf_value.ravel()[index + np.arange(trees) - inner]
+        return self.baseline + np.add.reduceat(leaves, self.members, axis=1)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.raw(x)))
+        """The members' mean probability for each row of ``x``."""
+        return (1.0 / (1.0 + np.exp(-self.raw(x)))).mean(axis=1)
 
     def save(self, path: Path) -> None:
         np.savez_compressed(
@@ -111,10 +133,12 @@ class Forest:
             missing_left=self.missing_left, left=self.left.astype(np.int32),
             right=self.right.astype(np.int32), is_leaf=self.is_leaf,
             value=self.value, roots=self.roots.astype(np.int32),
-            baseline=np.array(self.baseline), depth=np.array(self.depth))
+            baseline=self.baseline, depth=np.array(self.depth),
+            members=self.members.astype(np.int32))
 
     @classmethod
     def load(cls, path: Path) -> 'Forest':
         data = np.load(path, allow_pickle=False)
         return cls(*(data[name] for name in FIELDS), roots=data['roots'],
-                   baseline=float(data['baseline']), depth=int(data['depth']))
+                   baseline=data['baseline'], depth=int(data['depth']),
+                   members=data['members'] if 'members' in data else (0,))

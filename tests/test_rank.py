@@ -38,6 +38,20 @@ def test_forest_equals_sklearn(params, tmp_path):
     assert forest.probabilities(np.zeros((0, x.shape[1]))).shape == (0,)
 
 
+def test_a_bag_of_ensembles_averages_their_probabilities(tmp_path):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x, y = noisy_data()
+    models = [HistGradientBoostingClassifier(max_iter=20 + 10 * seed, max_depth=5, max_features=0.5,
+                                             random_state=seed).fit(x, y) for seed in range(3)]
+    Forest.from_sklearn(models).save(tmp_path / 'trees.npz')
+    forest = Forest.load(tmp_path / 'trees.npz')
+    mean = np.mean([m.predict_proba(x)[:, 1] for m in models], axis=0)
+    assert np.allclose(forest.probabilities(x), mean, atol=1e-12)
+    assert not np.allclose(forest.probabilities(x), models[0].predict_proba(x)[:, 1], atol=1e-3)
+    assert forest.raw(x[:5]).shape == (5, 3)
+
+
 def test_trees_fit_when_a_feature_is_never_present():
     """No house classifier (a small archive, --no-house): its columns are all NaN."""
     from extractor.train import Rows, fit_trees
@@ -117,6 +131,31 @@ def test_one_tag_per_candidate_its_likelier_spelling():
              Item('москва', 'Москва', 'LOC', [], 1), Item('в мире', 'в мире', 'TOPIC', [])]
     order = best_first(found, np.array([0.4, 0.7, 0.5, 0.6]))
     assert [found[i].key for i in order] == ['путин', 'в мире', 'москва']
+
+
+@pytest.mark.parametrize('joined, keys', [
+    (False, ['формула-1', 'жан-люк меланшон', 'меланшон']),
+    (True, ['формула1', 'жанлюк меланшон', 'меланшон']),
+])
+def test_a_site_that_drops_hyphens_gets_its_keys_and_texts_without_them(joined, keys):
+    cands = [Candidate('формула-1', 'TOPIC', [(0, 9)], Counter({'Формула-1': 1})),
+             Candidate('жан-люк меланшон', 'PER', [(20, 36)], Counter({'Жан-Люк Меланшон': 1}))]
+    found, _ = items(cands, np.ones((2, 10)), Counter(), Lookups(4, {}, {}, {}, joined))
+    assert [i.key for i in found] == keys
+    assert ('-' in found[0].text) != joined and found[0].text.startswith('Формула')
+
+
+def test_the_site_habit_for_hyphens_is_learned_from_its_tags():
+    from extractor.train import Sample, joins_hyphens
+
+    def sample(gold, keys):
+        cands = [Candidate(k, 'TOPIC', [(0, 1)], Counter({k: 1})) for k in keys]
+        return Sample('id', 'g', set(gold), cands, np.ones((len(keys), 10)), Counter())
+
+    dropped = [sample({'формула1', 'гонки'}, ['формула-1', 'гонки']), sample({'абудаби'}, ['абу-даби'])]
+    kept = [sample({'формула-1'}, ['формула-1']), sample({'нью-йорк', 'абудаби'}, ['нью-йорк', 'абу-даби'])]
+    assert joins_hyphens(dropped) and not joins_hyphens(kept)
+    assert not joins_hyphens([sample({'гонки'}, ['гонки'])])  # no evidence: hyphens stay
 
 
 def test_without_borrowing_neighbours_only_vote():
