@@ -311,7 +311,7 @@ def out_of_fold_rows(samples: list[Sample], folds: int, house: bool, borrow: boo
 
 def fit_trees(rows: list[Rows], bag: int = BAG) -> list:
     """``bag`` of scikit-learn's boosted tree ensembles on the rows, one per seed
-    (``Forest.from_sklearn`` keeps them; ``bag_probabilities`` averages them)."""
+    (``Forest.from_sklearn`` keeps them and averages their probabilities)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     x = np.vstack([r.x for r in rows])
@@ -321,13 +321,6 @@ def fit_trees(rows: list[Rows], bag: int = BAG) -> list:
     x[:, np.isnan(x).all(axis=0)] = 0.0
     return [HistGradientBoostingClassifier(**TREES, random_state=seed).fit(x, y)
             for seed in range(bag)]
-
-
-def bag_probabilities(models: list, x: np.ndarray) -> np.ndarray:
-    """The models' mean probability of the positive class, as ``Forest.probabilities``."""
-    if not len(x):
-        return np.zeros(0)
-    return np.mean([model.predict_proba(x)[:, 1] for model in models], axis=0)
 
 
 def mean_f1(ranked: list[tuple[np.ndarray, np.ndarray, int]], expected: float,
@@ -348,10 +341,10 @@ def choose_cut(rows: list[Rows], folds: int) -> tuple[float, int, float]:
     trees fitted out of fold."""
     ranked = []
     for fold in range(folds):
-        models = fit_trees([r for r in rows if r.fold != fold])
+        forest = Forest.from_sklearn(fit_trees([r for r in rows if r.fold != fold]))
         for r in rows:
             if r.fold == fold:
-                probs = bag_probabilities(models, r.x)
+                probs = forest.probabilities(r.x)  # as the ranker will at tagging time
                 order = best_first(r.found, probs)
                 ranked.append((probs[order], np.cumsum(r.y[order]), len(r.gold)))
     scores = {(e, n): mean_f1(ranked, e, n) for e in EXPECTED for n in LEAST}
