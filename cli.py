@@ -122,6 +122,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         try:
             train.train(args.gold, args.profile, out, jobs=args.jobs or os.cpu_count() or 1,
                         use_all=args.all, borrow=args.borrow, house=args.house, command=command,
+                        **({'folds': args.folds} if args.folds else {}),
                         log=lambda m: print(m, file=sys.stderr),
                         progress=bar.update, cache=Path(args.cache) if args.cache else None)
         except ValueError as error:
@@ -197,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument('--out', metavar='DIR', help='folder of profiles (default: models/ of this checkout)')
     tr.add_argument('-j', '--jobs', type=positive, default=None, help='processes (default: all cores)')
     tr.add_argument('--all', action='store_true', help='train on every document, no held-out side')
+    tr.add_argument('--folds', type=fold_count, default=None, metavar='K',
+                    help='out-of-fold rounds that make the rows and tune the cut (2-10, default 3); '
+                         'more: each round\'s archive closer to the whole, longer training')
     tr.add_argument('--cache', metavar='DIR', help='keep extracted candidates here, to reuse across profiles')
     tr.add_argument('--no-borrow', dest='borrow', action='store_false',
                     help="tag only what the article names and the house tags: similar articles vote "
@@ -206,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "every tag is one the article names (what another site can use)")
     tr.set_defaults(run=cmd_train)
     return parser
+
+
+def fold_count(value: str) -> int:
+    number = int(value)
+    if not 2 <= number <= 10:
+        raise argparse.ArgumentTypeError(f'must be between 2 and 10, not {value}')
+    return number
 
 
 def positive(value: str) -> int:

@@ -1,13 +1,16 @@
 """Tag quality on the held-out side of the dev corpora (issue: tag quality).
 
     python bench/quality.py [--jobs 2] [--limit N] [--shipped]
+    python bench/quality.py --folds 5 --profiles default     # the seed style, k-fold
 
 Each corpus is split by duplicate group (``extractor.train.side``); profiles are fitted
 on train sides and scored, with PROTOCOL.md's scorer, on test sides the fitting never saw:
-``ng`` -> ng, ``rt`` -> rt, ``default`` (ng+rt) -> both, and across outlets (ng -> rt,
-rt -> ng), each also without house tags or borrowed tags (what a site with no tag history
+``ng`` -> ng, ``rt`` -> rt, ``default`` (seedstyle: articles of five outlets tagged by
+SEED-STYLE.md) -> seedstyle, and across outlets (ng -> rt, rt -> ng), each also without house tags or borrowed tags (what a site with no tag history
 can use: the other outlet's rubrics are not its own). Baselines on the same documents:
-top-10 tf-idf lemmas, and the transparent heuristic ranker. ``--shipped`` also scores the
+top-10 tf-idf lemmas, and the transparent heuristic ranker; on seedstyle also natasha's NER
+(every PER/LOC/ORG span, normalized), and the share of gold tags among the items a profile
+ranks (its candidates, their other spellings and its house tags: what any cut can reach). ``--shipped`` also scores the
 profiles in models/ on the same test sides; ``--shipped-only`` tags the test sides only and
 scores the shipped profiles and the baselines (the tf-idf baseline then counts document
 frequencies on the test side itself). ``--spread K`` refits the ng, rt and default profiles
@@ -67,7 +70,24 @@ def scores(preds, test, keyer):
 
 # How each shipped profile is fitted (as models/build.sh): its corpora, fit_profile's options.
 RECIPES = {'ng': (('ng',), {}), 'rt': (('rt',), {}),
-           'default': (('ng', 'rt'), {'borrow': False})}  # the neighbours vote, propose nothing
+           'default': (('seedstyle',), {'borrow': False})}  # the neighbours vote, propose nothing
+SEEDSTYLE = 'seedstyle'
+
+
+def ner_baseline(test):
+    """natasha's NER as a tagger: every PER/LOC/ORG span's normal form (entity candidates)."""
+    return [[c.normal for c in s.cands if c.types] for s in test]
+
+
+def pool_recall(ranker: Ranker, test) -> tuple[int, int]:
+    """(gold tags among the items ``ranker`` ranks, gold tags) over ``test``, exact key."""
+    from extractor.tags import tag_key
+
+    found = 0
+    for s in test:
+        offered = {tag_key(t.text) for t in ranker.scored(s.cands, s.raw, s.bag)}
+        found += len(s.gold & offered)
+    return found, sum(len(s.gold) for s in test)
 
 
 def fit(parts, name: str, **options) -> Ranker:
@@ -96,7 +116,8 @@ def shipped_only(parts, keyer) -> None:
         print(row(f'{test}: tf-idf lemmas top 10', tfidf_baseline(docs, docs), docs, keyer))
         print(row(f'{test}: heuristic ranker', heuristic(docs), docs, keyer))
         print(row(f'{test}: models/{test}', predict(shipped[test], docs), docs, keyer))
-        print(row(f'{test}: models/default', predict(shipped['default'], docs), docs, keyer))
+        print(row(f'{test}: models/default (seed style, not this site\'s)', predict(shipped['default'], docs),
+                  docs, keyer))
         print(row(f'{test}: models/{other} (across outlets)', predict(shipped[other], docs), docs, keyer))
 
 
@@ -133,6 +154,7 @@ def cross_validated(parts, folds: int, keyer, names) -> None:
         corpora, _ = RECIPES[name]
         pooled = {corpus: ([], [], []) for corpus in corpora}  # predictions, documents, tf-idf
         per_fold = {corpus: [] for corpus in corpora}
+        reach = {corpus: [0, 0] for corpus in corpora}
         for fold in range(folds):
             train = {c: [s for s in every[c] if outer_fold(s, folds) != fold] for c in corpora}
             ranker = fit({c: {'train': train[c]} for c in corpora}, name)
@@ -143,13 +165,18 @@ def cross_validated(parts, folds: int, keyer, names) -> None:
                 pooled[corpus][1].extend(docs)
                 pooled[corpus][2].extend(tfidf_baseline(train[corpus], docs))
                 per_fold[corpus].append(scores(preds, docs, keyer).exact.macro_f1)
+                reach[corpus] = [a + b for a, b in zip(reach[corpus], pool_recall(ranker, docs))]
         for corpus in corpora:
             preds, docs, baseline = pooled[corpus]
-            if name == corpus:
-                print(row(f'{corpus}: tf-idf lemmas top 10', baseline, docs, keyer))
+            print(row(f'{corpus}: tf-idf lemmas top 10', baseline, docs, keyer))
+            if corpus == SEEDSTYLE:
+                print(row(f'{corpus}: natasha NER, every span normalized', ner_baseline(docs), docs, keyer))
             print(row(f'{corpus}: profile {name}, {folds}-fold', preds, docs, keyer), flush=True)
             spreads.append(f'{name} -> {corpus}: exact F1 by fold '
                            + ' '.join(f'{v:.3f}' for v in per_fold[corpus]))
+            found, gold = reach[corpus]
+            spreads.append(f'{name} -> {corpus}: gold tags among the ranked items (exact key) '
+                           f'{found}/{gold} = {found / max(gold, 1):.3f}')
     print('\n' + '\n'.join(spreads))
 
 
@@ -175,7 +202,11 @@ def main() -> None:
 
     started = time.time()
     parts = {}
-    for name in ('ng', 'rt'):
+    if args.folds:
+        needed = sorted({c for name in names for c in RECIPES[name][0]})
+    else:
+        needed = ['ng', 'rt'] + ([] if args.shipped_only else [SEEDSTYLE])
+    for name in needed:
         records = read_records([str(datasets() / f'{name}.dev.jsonl.gz')])[:args.limit]
         if args.shipped_only:
             records = [r for r in records if side(r) == 'test']
@@ -220,6 +251,10 @@ def main() -> None:
             for name in ('ng', 'rt', 'default'):
                 shipped = Ranker.load(profile_dir(name))
                 print(row(f'{test}: shipped models/{name}', predict(shipped, docs), docs, keyer))
+    docs = parts[SEEDSTYLE]['test']
+    print(row(f'{SEEDSTYLE}: tf-idf lemmas top 10', tfidf_baseline(parts[SEEDSTYLE]['train'], docs), docs, keyer))
+    print(row(f'{SEEDSTYLE}: natasha NER, every span normalized', ner_baseline(docs), docs, keyer))
+    print(row(f'{SEEDSTYLE}: profile default', predict(fitted['default'], docs), docs, keyer))
     print(f'\n{time.time() - started:.0f} s in all', file=sys.stderr)
 
 

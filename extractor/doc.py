@@ -43,7 +43,10 @@ class Phrase:
     """A noun-phrase or topic-noun mention (kind PHRASE or TOPIC).
 
     ``lemma`` groups a topic's mentions whatever their number (``санкция``); ``normal``
-    keeps the number the text used (``санкции``).
+    keeps the number the text used (``санкции``); ``other`` is the normal form in the other
+    number (``умный город`` / ``умные города``), '' where it has none. A ``KIND`` phrase is
+    a place named with its kind (``городом Лусакой`` -> ``Город Лусака``): its ``lemma`` is
+    the key of the place's entity, of which it is another spelling.
     """
     start: int
     stop: int
@@ -51,6 +54,7 @@ class Phrase:
     text: str
     normal: str = ''
     lemma: str = ''
+    other: str = ''
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Merges a surname into the full name (``Логвиненко`` -> ``Алексей Логвиненко``), a short
 place name into the longer one the article uses (``Ростов`` -> ``Ростов-на-Дону``), and
-drops phrases that repeat an entity.
+drops phrases that repeat an entity. Other spellings a candidate may be tagged by are kept
+in ``variants``: a place with its kind (``Город Лусака``), a phrase in the other number.
 """
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ ENTITY_KINDS = ('PER', 'LOC', 'ORG')
 
 @dataclass
 class Candidate:
-    """A tag-to-be: its normal form, kind and every mention; ``forms`` counts the spellings."""
+    """A tag-to-be: its normal form, kind and every mention; ``forms`` counts the spellings
+    the text gives, ``variants`` the other spellings it may be tagged by."""
     key: str
     kind: str
     mentions: list = field(default_factory=list)
     forms: Counter = field(default_factory=Counter)
     types: Counter = field(default_factory=Counter)
+    variants: Counter = field(default_factory=Counter)
 
     @property
     def normal(self) -> str:
@@ -33,6 +36,17 @@ class Candidate:
     def absorb(self, other: 'Candidate') -> None:
         self.mentions += other.mentions
         self.types.update(other.types)
+        self.variants.update(other.variants)
+
+    def spellings(self) -> list[str]:
+        """Other spellings than ``normal``, most frequent first, each key once."""
+        seen, out = {self.key}, []
+        for text, _ in (self.forms + self.variants).most_common():
+            key = tag_key(text)
+            if key and key not in seen:
+                seen.add(key)
+                out.append(text)
+        return out
 
 
 def candidates(doc: Doc) -> list[Candidate]:
@@ -55,11 +69,20 @@ def candidates(doc: Doc) -> list[Candidate]:
     groups = {}
     for phrase in doc.phrases:
         group = tag_key(phrase.lemma or phrase.normal)
+        if phrase.kind == 'KIND':
+            entity = known.get(group)
+            if entity is not None:
+                entity.variants[phrase.normal] += 1
+            continue
         if not group:
             continue
         cand = groups.setdefault(group, Candidate(group, phrase.kind))
+        if phrase.kind == 'ORG':  # a Latin name: the chunker read its words as a topic
+            cand.kind = 'ORG'
         cand.mentions.append((phrase.start, phrase.stop))
         cand.forms[phrase.normal] += 1
+        if phrase.other:
+            cand.variants[phrase.other] += 1
     phrases: dict[str, Candidate] = {}
     for group, cand in groups.items():
         cand.key = tag_key(cand.normal)  # the most common number of a topic

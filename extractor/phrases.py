@@ -3,21 +3,31 @@
 A chunk is ``ADJ* NOUN`` (adjectives agreeing in case with the noun, quotes allowed
 between them: ``«умных» городов``) with up to two genitive groups after it
 (``развития местного самоуправления``). Each chunk yields its core phrase, the phrase
-with its tail, and the head noun alone as a topic.
+with its tail, the core with a prepositional group (``цены на газ``), the core without its
+first adjectives, and the head noun alone as a topic, each with its normal form in the other
+number (``умные города`` / ``умный город``). Besides the chunks: names in quotes, places
+named with their kind (``городом Лусакой`` -> ``Город Лусака``) and runs of Latin words the
+NER left (``Pew Research Center``).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Iterator, Optional, Sequence
 
 from .doc import Doc, Phrase, Token
-from .normalize import is_cyrillic, join, lemma_form, normalize_tokens, tidy, yo
+from .normalize import (SETTLEMENTS, is_cyrillic, join, lemma_form, normalize_tokens, shaped,
+                        tidy, yo)
+from .tags import tag_key
 from .morph import MISSING, Vocab, feats_text, recall, trim
 
 QUOTE_TEXTS = set('«»"„“”')
 SENTENCE_ENDS = frozenset('. ! ? ; … ...'.split())
 MAX_TAIL = 2
 MAX_QUOTED = 6
+PREPOSITIONS = frozenset('о об на в во с со по при через к за против для от из между без под над'.split())
+MAX_LATIN = 5  # words of a Latin name; a longer run is a quotation, not a name
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&'.+-]*|\d+[A-Za-z][A-Za-z0-9]*")
 
 
 def is_adj(token: Token) -> bool:
@@ -43,6 +53,55 @@ def extract_phrases(doc: Doc, vocab: Vocab) -> None:
             doc.phrases.append(phrase)
             previous = phrase if kind == 'PHRASE' else None
     doc.phrases.extend(quoted_names(doc, doc.tokens, vocab))
+    doc.phrases.extend(kind_forms(doc, vocab))
+    doc.phrases.extend(latin_names(doc, taken))
+
+
+def kind_forms(doc: Doc, vocab: Vocab) -> Iterator[Phrase]:
+    """A place named with its kind, as another spelling of the place (``KIND`` phrases):
+    ``городом Лусакой`` -> ``Город Лусака``; ``Республики Сейшельских островов`` (the kind
+    inside the entity, the name in the genitive) -> ``Республика Сейшельские острова``."""
+    index = {t.start: i for i, t in enumerate(doc.tokens)}
+    for entity in doc.entities:
+        if entity.type != 'LOC' or entity.start not in index:
+            continue
+        first = index[entity.start]
+        tokens = [t for t in doc.tokens[first:] if t.stop <= entity.stop]
+        key = tag_key(entity.normal)
+        if not tokens or not key:
+            continue
+        before = doc.tokens[first - 1] if first else None
+        if before is not None and before.pos == 'NOUN' and before.lemma in SETTLEMENTS:
+            # the name in apposition: the entity's own normal form (``Лусака``)
+            normal = f'{lemma_form(before)} {entity.normal}'
+            text = doc.text[before.start:entity.stop]
+            start = before.start
+        elif len(tokens) > 1 and tokens[0].lemma in SETTLEMENTS and tokens[0].text[:1].isupper():
+            normal = f'{lemma_form(tokens[0])} {normalize_tokens(tokens[1:], vocab, "LOC")}'
+            text, start = entity.text, entity.start
+        else:
+            continue
+        normal = tidy(normal[:1].upper() + normal[1:])
+        if tag_key(normal) != key:
+            yield Phrase(start, entity.stop, 'KIND', text, normal, key)
+
+
+def latin_names(doc: Doc, taken: set) -> Iterator[Phrase]:
+    """Runs of up to ``MAX_LATIN`` Latin words outside the entities (``The Guardian``,
+    ``50cent``), the first capitalized or with a digit, as written."""
+    runs, run = [], []
+    for token in doc.tokens:
+        latin = token.start not in taken and LATIN_WORD.fullmatch(token.text)
+        if latin and run and token.start - run[-1].stop <= 1:
+            run.append(token)
+        else:
+            runs.append(run)
+            run = [token] if latin else []
+    runs.append(run)
+    for run in runs:
+        if run and len(run) <= MAX_LATIN and not run[0].text[:1].islower():
+            start, stop = run[0].start, run[-1].stop
+            yield Phrase(start, stop, 'ORG', doc.text[start:stop], doc.text[start:stop])
 
 
 def quoted_names(doc: Doc, tokens: Sequence[Token], vocab: Vocab) -> Iterator[Phrase]:
@@ -79,6 +138,10 @@ def chunks(tokens: Sequence[Token], free: Sequence[bool]) -> Iterator[tuple[str,
         yield 'TOPIC', [head]
         if len(words) > 1:
             yield 'PHRASE', words
+        if stop + 1 < count and free[stop] and tokens[stop].text.lower() in PREPOSITIONS:
+            after = group(tokens, free, stop + 1)  # ``цены на газ``, ``борьба с терроризмом``
+            if after is not None:
+                yield 'PHRASE', words + [tokens[stop]] + after[1]
         tail = list(words)
         for _ in range(MAX_TAIL):
             nxt = group(tokens, free, stop)
@@ -87,6 +150,8 @@ def chunks(tokens: Sequence[Token], free: Sequence[bool]) -> Iterator[tuple[str,
             stop, more = nxt
             tail += more
             yield 'PHRASE', list(tail)
+        for first in range(1, len(words) - 1):  # fewer adjectives: ``межмуниципальные связи``
+            yield 'PHRASE', words[first:]
         index = core[0]
 
 
@@ -126,7 +191,41 @@ def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence
         normal = phrase_normal(shaped, vocab) if plural else lemma
     else:
         normal = extended(previous, shaped, vocab) or phrase_normal(shaped, vocab)
-    return Phrase(start, stop, kind, doc.text[start:stop], normal, lemma)
+    return Phrase(start, stop, kind, doc.text[start:stop], normal, lemma,
+                  other_number(normal, shaped, vocab))
+
+
+def other_number(normal: str, tokens: list[Token], vocab: Vocab) -> str:
+    """``normal`` with its head noun and the adjectives before it in the other number
+    (``умные города`` -> ``умный город``, ``стих`` -> ``стихи``; the tail as it is); ''
+    where a word does not inflect so or the words do not follow the tokens."""
+    words = normal.split(' ')
+    head = next((i for i, t in enumerate(tokens) if is_noun(t)), None)
+    if head is None or len(words) != len(tokens) or not all(w.isalpha() for w in words[:head + 1]):
+        return ''
+    noun = nominative_form(vocab, words[head], 'NOUN')
+    if noun is None or noun.feats.get('Number') not in ('Sing', 'Plur'):
+        return ''
+    number = 'Sing' if noun.feats['Number'] == 'Plur' else 'Plur'
+    other = vocab.inflect(noun, frozenset({'Nom', number}))
+    if other is None or other.word == noun.word:
+        return ''
+    gender = other.feats.get('Gender') if number == 'Sing' else None
+    out = list(words)
+    out[head] = shaped(other.word, words[head])
+    for i in range(head):
+        adj = nominative_form(vocab, words[i], 'ADJ')
+        grams = {'Nom', number} | ({gender} if gender else set())
+        inflected = vocab.inflect(adj, frozenset(grams)) if adj is not None else None
+        if inflected is None:
+            return ''
+        out[i] = shaped(inflected.word, words[i])
+    return ' '.join(out)
+
+
+def nominative_form(vocab: Vocab, word: str, pos: str):
+    """The first nominative parse of ``word`` with part of speech ``pos``, or None."""
+    return next((f for f in vocab.parse(word) if f.pos == pos and f.feats.get('Case') == 'Nom'), None)
 
 
 def extended(previous: Optional[Phrase], tokens: list[Token], vocab: Vocab) -> Optional[str]:

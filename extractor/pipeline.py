@@ -38,7 +38,7 @@ class Models:
     def __init__(self):
         from natasha import NewsEmbedding
 
-        emb = NewsEmbedding()
+        emb = self.embedding = NewsEmbedding()
         self.morph = MorphTagger(emb)
         self.ner = NERTagger(emb)
         share_encoding(self.morph, self.ner)
@@ -134,7 +134,8 @@ class Tagger:
                 if len(doc.text) > LONG:
                     self._analyse_long(doc)
                 if ranker is not None:
-                    doc.tags = ranker.rank(doc, candidates(doc), top=self.top, least=self.least)
+                    doc.tags = ranker.rank(doc, candidates(doc), top=self.top, least=self.least,
+                                           embedding=self.models.embedding)
                     for tag in doc.tags:
                         if not tag.mentions:  # a house tag: learned lower case, from gold
                             tag.text = proper_case(tag.text, self.models.vocab)

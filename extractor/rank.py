@@ -24,11 +24,12 @@ import numpy as np
 from .doc import Doc, Tag
 from .house import bag
 from .merge import Candidate
-from .tags import DASHES, style
+from .similarity import similarities
+from .tags import DASHES, style, tag_key
 from .trees import Forest
 
 KINDS = ('PER', 'LOC', 'ORG', 'PHRASE', 'TOPIC')
-DEFAULT_TOP = 20
+DEFAULT_TOP = 40  # a cap only: the profile's learned cut decides how many
 
 
 def title_stop(text: str) -> int:
@@ -37,8 +38,9 @@ def title_stop(text: str) -> int:
     return len(line) if len(line) < 300 and len(line) < len(text) else 0
 
 
-def raw_features(doc: Doc, cands: list[Candidate]) -> np.ndarray:
-    """Per-candidate features that need nothing but the document (rows follow ``cands``)."""
+def raw_features(doc: Doc, cands: list[Candidate], embedding=None) -> np.ndarray:
+    """Per-candidate features that need nothing but the document (rows follow ``cands``);
+    ``embedding`` (natasha's navec) adds each candidate's closeness to the article."""
     length = max(len(doc.text), 1)
     title = title_stop(doc.text)
     starts = [s.start for s in doc.sentences] or [0]
@@ -57,16 +59,32 @@ def raw_features(doc: Doc, cands: list[Candidate]) -> np.ndarray:
             float(any(w.isupper() and len(w) > 1 for w in normal.split())),
             math.log(length),
         ])
-    return np.array(rows, dtype=np.float64).reshape(len(cands), len(RAW))
+    raw = np.array(rows, dtype=np.float64).reshape(len(cands), len(RAW) - 2)
+    return np.column_stack([raw, nested(doc, cands),
+                            similarities(doc, [c.normal for c in cands], embedding)])
+
+
+def nested(doc: Doc, cands: list[Candidate]) -> np.ndarray:
+    """Each candidate's share of mentions inside a longer entity (``Москвы`` in ``Правительства
+    Москвы``): a part of a name rather than a thing the article names."""
+    mentions = np.array([m for c in cands for m in c.mentions], dtype=np.int64).reshape(-1, 2)
+    spans = np.array([(e.start, e.stop) for e in doc.entities], dtype=np.int64).reshape(-1, 2)
+    if not len(cands) or not len(spans):
+        return np.zeros(len(cands))
+    inside = ((spans[:, 0] <= mentions[:, :1]) & (spans[:, 1] >= mentions[:, 1:])
+              & (spans[:, 1] - spans[:, 0] > (mentions[:, 1] - mentions[:, 0])[:, None])).any(axis=1)
+    counts = np.array([len(c.mentions) for c in cands])
+    return np.add.reduceat(inside.astype(np.float64), np.cumsum(counts) - counts) / counts
 
 
 RAW = ['log_freq', 'freq_rel', 'first', 'spread', 'sent_share', 'in_title',
-       'n_words', 'capital', 'abbr', 'log_len']
+       'n_words', 'capital', 'abbr', 'log_len', 'nested', 'similarity']
 LOOKUP = ['idf', 'prior', 'log_tag_count', 'unseen']
 # Each kind gets its own copy of these, so the model can weigh them per kind.
 CROSSED = ['log_freq', 'first', 'in_title', 'idf', 'prior', 'n_words', 'sent_share']
 # Of every item, candidate or not: what the house classifier and the neighbours say of it.
-ITEM = ['house', 'is_house', 'is_candidate', 'vote', 'top_similarity', 'tag_rate', 'surname']
+ITEM = ['house', 'is_house', 'is_candidate', 'vote', 'top_similarity', 'tag_rate', 'surname',
+        'variant']
 # Of the document: the site's habits as its neighbours show them (``neighbours.STYLE``).
 HABITS = ['nb_log_gold', 'nb_surnames', 'nb_full_names', 'nb_in_text']
 # and as the habits of the profile's site it resembles (``sites.py``; none for one site).
@@ -92,6 +110,7 @@ class Lookups:
     tags: dict        # key -> number of documents with it as a gold tag
     spelling: dict = field(default_factory=dict)  # gold key -> how the candidates wrote it
     joined: bool = False  # the site's tags drop hyphens (``spellings``)
+    variants: bool = False  # other spellings are offered (profiles trained before: none)
 
     def rows(self, keys: list[str]) -> np.ndarray:
         df = np.array([self.df.get(key, 0) for key in keys], dtype=np.float64)
@@ -126,15 +145,25 @@ class Item:
     source: int = -1
 
 
-def spellings(cand: Candidate, normal: Optional[str] = None, joined: bool = False):
-    """(key, text, is surname) a candidate may be tagged by: a person also by surname.
-    ``joined``: the site writes no hyphens (as a hashtag cannot), ``Формула-1`` is ``Формула1``."""
+TEXT, SURNAME, VARIANT = 0, 1, 2  # how an item spells its candidate
+
+
+def spellings(cand: Candidate, normal: Optional[str] = None, joined: bool = False,
+              variants: bool = False):
+    """(key, text, how) a candidate may be tagged by: ``TEXT`` its normal form, ``SURNAME`` a
+    person by surname alone, ``VARIANT`` (with ``variants``) another spelling: the other
+    number, a place with its kind. ``joined``: the site writes no hyphens (as a hashtag
+    cannot), ``Формула-1`` is ``Формула1``."""
     key, normal = cand.key, cand.normal if normal is None else normal
     if joined and '-' in key:
         key, normal = key.replace('-', ''), DASHES.sub('', normal)
-    yield key, normal, 0.0
+    yield key, normal, TEXT
     if cand.kind == 'PER' and ' ' in key:
-        yield key.rsplit(' ', 1)[1], normal.strip().rsplit(' ', 1)[-1], 1.0
+        yield key.rsplit(' ', 1)[1], normal.strip().rsplit(' ', 1)[-1], SURNAME
+    for text in cand.spellings() if variants else ():
+        if joined:
+            text = DASHES.sub('', text)
+        yield tag_key(text), text, VARIANT
 
 
 def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Lookups,
@@ -148,14 +177,14 @@ def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Loo
     learn where those go.
     """
     chosen: dict[str, Item] = {}
-    index, surname = [], []
+    index, how = [], []
     normals = [cand.normal for cand in cands]
     for i, cand in enumerate(cands):
-        for key, text, short in spellings(cand, normals[i], lookups.joined):
+        for key, text, spelled in spellings(cand, normals[i], lookups.joined, lookups.variants):
             if key and key not in chosen:
                 chosen[key] = Item(key, text, cand.kind, cand.mentions, i)
                 index.append(i)
-                surname.append(short)
+                how.append(spelled)
     n_cands = len(chosen)
     # A name the article gives alone (the NER may miss a lone surname: any capitalized word)
     # is the house's or the neighbours' two-word name ending with it (``путин`` ->
@@ -186,7 +215,9 @@ def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Loo
     x[:, width + 3] = [votes.get(key, 0.0) for key in keys]
     x[:, width + 4] = top
     x[:, width + 5] = np.array([lookups.tags.get(key, 0) for key in keys]) / max(lookups.n_docs, 1)
-    x[:, width + 6] = surname + [0.0] * (len(found) - n_cands)
+    how = np.array(how + [TEXT] * (len(found) - n_cands))
+    x[:, width + 6] = how == SURNAME
+    x[:, width + 7] = how == VARIANT
     at = width + len(ITEM)
     x[:, at:at + len(HABITS)] = habits
     if sites is not None:
@@ -221,14 +252,15 @@ class Heuristic:
     """The first, transparent scoring (profile ``heuristic``): no training needed."""
 
     WEIGHT = {'PER': 1.0, 'ORG': 1.0, 'LOC': 0.9, 'PHRASE': 0.55, 'TOPIC': 0.4}
+    TOP = 20  # it has no cut: a fixed number
     house = None
 
-    def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = DEFAULT_TOP,
-             least: Optional[int] = None) -> list[Tag]:
+    def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = TOP,
+             least: Optional[int] = None, embedding=None) -> list[Tag]:
         """The first ``top`` candidates by score (``least`` is ignored: no cut to lift)."""
         return self.rank_raw(cands, raw_features(doc, cands), top)
 
-    def rank_raw(self, cands: list[Candidate], raw: np.ndarray, top: Optional[int] = DEFAULT_TOP) -> list[Tag]:
+    def rank_raw(self, cands: list[Candidate], raw: np.ndarray, top: Optional[int] = TOP) -> list[Tag]:
         col = {name: i for i, name in enumerate(RAW)}
         tags: dict[str, Tag] = {}
         for cand, row in zip(cands, raw):
@@ -238,17 +270,19 @@ class Heuristic:
             if text and cand.key not in tags:
                 tags[cand.key] = Tag(text, cand.kind, round(value, 4), cand.mentions)
         ranked = sorted(tags.values(), key=lambda t: -t.score)
-        return ranked[:top or 15]
+        return ranked[:top or self.TOP]
 
 
 class Ranker:
     """A fitted profile: ``rank(doc, cands)`` -> tags, best first, cut by expected F1."""
 
     def __init__(self, forest: Forest, lookups: Lookups, house=None, neighbours=None,
-                 expected: float = 1.0, least: int = 1, borrow: bool = True, sites=None):
+                 expected: float = 1.0, least: int = 1, borrow: bool = True, sites=None,
+                 columns: Optional[list[int]] = None):
         self.forest, self.lookups = forest, lookups
         self.house, self.neighbours, self.sites = house, neighbours, sites
         self.expected, self.least, self.borrow = expected, least, borrow
+        self.columns = columns  # of ``feature_names()`` the trees read; None: all
 
     @classmethod
     def load(cls, folder: Path) -> 'Ranker':
@@ -257,17 +291,20 @@ class Ranker:
         from .sites import Sites
 
         meta = json.loads((folder / 'ranker.json').read_text(encoding='utf-8'))
-        if meta.get('features') != feature_names():
+        names, known = meta.get('features') or [], feature_names()
+        if not names or not set(names) <= set(known):
             raise ValueError(f'{folder}: the profile was trained for other features; '
                              f'retrain it with `extractor train` (see models/build.sh)')
+        # A profile trained before a feature was added reads the columns it knows.
+        columns = None if names == known else [known.index(name) for name in names]
         stats = json.loads((folder / 'lookups.json').read_text(encoding='utf-8'))
         lookups = Lookups(stats['n_docs'], stats['df'], stats['tags'], stats.get('spelling', {}),
-                          stats.get('joined', False))
+                          stats.get('joined', False), stats.get('variants', False))
         house = HouseTags.load(folder) if (folder / 'house.npz').is_file() else None
         near = Neighbours.load(folder) if (folder / 'neighbours.npz').is_file() else None
         sites = Sites.load(folder) if (folder / 'sites.npz').is_file() else None
         return cls(Forest.load(folder / 'ranker.npz'), lookups, house, near, meta['expected'],
-                   meta['least'], meta['borrow'], sites)
+                   meta['least'], meta['borrow'], sites, columns)
 
     def scored(self, cands: list[Candidate], raw: np.ndarray, counts: Counter,
                top: Optional[int] = None) -> list[Tag]:
@@ -275,10 +312,13 @@ class Ranker:
         return self._ranked(cands, raw, counts, top, cut_list=False)
 
     def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = DEFAULT_TOP,
-             least: Optional[int] = None) -> list[Tag]:
+             least: Optional[int] = None, embedding=None) -> list[Tag]:
         """Tags best first, as many as maximize the expected F1, at least ``least`` (default:
-        the profile's own; a site that tags generously asks for more); at most ``top``."""
-        return self.rank_rows(cands, raw_features(doc, cands), bag(doc), top, least)
+        the profile's own; a site that tags generously asks for more); at most ``top``.
+        ``embedding``: natasha's navec, for the candidates' closeness to the article."""
+        if self.columns is not None and feature_names().index('similarity') not in self.columns:
+            embedding = None  # a profile trained before the feature: not worth computing
+        return self.rank_rows(cands, raw_features(doc, cands, embedding), bag(doc), top, least)
 
     def rank_rows(self, cands: list[Candidate], raw: np.ndarray, counts: Counter,
                   top: Optional[int] = DEFAULT_TOP, least: Optional[int] = None) -> list[Tag]:
@@ -290,7 +330,7 @@ class Ranker:
             return []
         found, x = items(cands, raw, counts, self.lookups, self.house, self.neighbours,
                          self.borrow, self.sites)
-        probs = self.forest.probabilities(x)
+        probs = self.forest.probabilities(x if self.columns is None else x[:, self.columns])
         order = best_first(found, probs)
         if cut_list:
             order = order[:cut(probs[order], self.expected, self.least if least is None else least)]

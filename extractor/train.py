@@ -30,8 +30,8 @@ from .house import HouseTags, bag, vectorizer as lemma_vectorizer, words
 from .merge import Candidate, candidates
 from .neighbours import Neighbours
 from .sites import Sites
-from .rank import (KINDS, Lookups, Ranker, best_first, cut, feature_names, items, raw_features,
-                   spellings)
+from .rank import (KINDS, SURNAME, Lookups, Ranker, best_first, cut, feature_names, items,
+                   raw_features, spellings)
 from .tags import tag_key
 from .trees import Forest
 
@@ -47,7 +47,7 @@ TREES = dict(max_iter=200, learning_rate=0.08, max_depth=6, max_leaf_nodes=31,
              max_features=0.7)  # each split sees 70% of the features: the members differ
 BAG = 4  # ensembles whose probabilities are averaged (seeds 0..BAG-1)
 EXPECTED = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5)  # the cut's choices, tuned out of fold
-LEAST = (1, 2, 3, 4, 5, 6)
+LEAST = (1, 2, 3, 4, 5, 6, 8, 10, 12)  # generous styles (the seed's) want the higher ones
 
 
 @dataclass
@@ -97,7 +97,7 @@ def _extract(chunk: list) -> list:
     out = []
     for doc in _worker.pipe(chunk, ranked=False, errors='yield'):
         cands = candidates(doc) if doc.error is None else []
-        out.append((doc.id, cands, raw_features(doc, cands), bag(doc)))
+        out.append((doc.id, cands, raw_features(doc, cands, _worker.models.embedding), bag(doc)))
     return out
 
 
@@ -161,8 +161,9 @@ def load_cache(cache: Optional[Path]) -> dict:
         with gzip.open(cache_file(cache), 'rt', encoding='utf-8') as file:
             for line in file:
                 data = json.loads(line)
-                cands = [Candidate(k, kind, [tuple(m) for m in mentions], Counter(forms), Counter(types))
-                         for k, kind, mentions, forms, types in data['cands']]
+                cands = [Candidate(k, kind, [tuple(m) for m in mentions], Counter(forms), Counter(types),
+                                   Counter(variants))
+                         for k, kind, mentions, forms, types, variants in data['cands']]
                 raw = np.array(data['raw'], dtype=np.float64).reshape(len(cands), -1)
                 stored[data['hash']] = (cands, raw, Counter(data['bag']))
     except (OSError, EOFError, ValueError):  # a torn last line after a crash: keep the rest
@@ -177,7 +178,8 @@ def save_cache(cache: Optional[Path], entries: dict) -> None:
     with gzip.open(cache_file(cache), 'at', encoding='utf-8') as file:
         for key, (cands, raw, counts) in entries.items():
             data = {'hash': key, 'raw': raw.tolist(), 'bag': counts,
-                    'cands': [[c.key, c.kind, c.mentions, c.forms, c.types] for c in cands]}
+                    'cands': [[c.key, c.kind, c.mentions, c.forms, c.types, c.variants]
+                              for c in cands]}
             file.write(json.dumps(data, ensure_ascii=False) + '\n')
 
 
@@ -198,21 +200,21 @@ def joins_hyphens(samples: list[Sample]) -> bool:
 
 
 def count_lookups(samples: list[Sample]) -> Lookups:
-    """Document frequencies of every key a candidate offers, gold counts, gold spellings,
-    under the site's habit for hyphens."""
+    """Document frequencies of every key a candidate offers (other spellings too), gold
+    counts, gold spellings, under the site's habit for hyphens."""
     df, tags, written = Counter(), Counter(), {}
     joined = joins_hyphens(samples)
     for s in samples:
         offered = {}
         for cand in s.cands:
-            for key, text, _ in spellings(cand, joined=joined):
+            for key, text, _ in spellings(cand, joined=joined, variants=True):
                 offered.setdefault(key, text)
         df.update(offered.keys())
         tags.update(s.gold)
         for key in s.gold & offered.keys():
             written.setdefault(key, Counter())[offered[key]] += 1
     spelling = {key: texts.most_common(1)[0][0] for key, texts in written.items()}
-    return Lookups(len(samples), dict(df), dict(tags), spelling, joined)
+    return Lookups(len(samples), dict(df), dict(tags), spelling, joined, variants=True)
 
 
 def fit_house(samples: list[Sample], min_count: int = MIN_HOUSE_COUNT) -> Optional[HouseTags]:
@@ -268,8 +270,8 @@ def habits(sample: Sample, joined: bool = False) -> list[float]:
     people by surname alone and by full name, the share of tags the text names."""
     offered = {}
     for cand in sample.cands:
-        for key, _, short in spellings(cand, joined=joined):
-            offered.setdefault(key, (cand.kind, short))
+        for key, _, how in spellings(cand, joined=joined):
+            offered.setdefault(key, (cand.kind, how == SURNAME))
     named = [offered[key] for key in sample.gold if key in offered]
     people = [short for kind, short in named if kind == 'PER']
     return [math.log1p(len(sample.gold)), float(sum(people)), float(len(people) - sum(people)),
@@ -369,8 +371,8 @@ def fit_profile(samples: list[Sample], folds: int = FOLDS, house: bool = True,
     archive = Archive.of(samples, house)
     ranker = Ranker(Forest.from_sklearn(fit_trees(rows)), archive.lookups, archive.house,
                     archive.neighbours, expected, least, borrow, archive.sites)
-    return ranker, {'oof_exact_f1': round(f1, 4), 'expected': expected, 'least': least,
-                    'borrow': borrow,
+    return ranker, {'oof_exact_f1': round(f1, 4), 'folds': folds, 'expected': expected,
+                    'least': least, 'borrow': borrow,
                     'house_tags': len(archive.house.tags) if archive.house else 0,
                     'sites': len(archive.sites.habits) if archive.sites else 1,
                     'rows': sum(len(r.found) for r in rows)}
@@ -391,7 +393,7 @@ def save(ranker: Ranker, folder: Path, card: dict) -> None:
     df = {k: n for k, n in lk.df.items() if n > 1 or k in lk.tags}
     (folder / 'lookups.json').write_text(
         json.dumps({'n_docs': lk.n_docs, 'df': df, 'tags': lk.tags, 'spelling': lk.spelling,
-                    'joined': lk.joined},
+                    'joined': lk.joined, 'variants': lk.variants},
                    ensure_ascii=False, separators=(',', ':'), sort_keys=True), encoding='utf-8')
     for part, name in ((ranker.house, 'house.npz'), (ranker.neighbours, 'neighbours.npz'),
                        (ranker.sites, 'sites.npz')):
@@ -411,7 +413,8 @@ def model_card(card: dict) -> str:
              f'- fitted: a bag of {BAG} boosted tree ensembles (scikit-learn '
              f'HistGradientBoostingClassifier, {TREES}, seeds 0-{BAG - 1}, probabilities averaged) '
              f'over {len(feature_names())} features of {card["rows"]} out-of-fold items '
-             f'({", ".join(KINDS)} candidates, people also by surname; house tags; neighbours\' '
+             f'({", ".join(KINDS)} candidates, people also by surname, other spellings: a place '
+             f'with its kind, a phrase in the other number; house tags; neighbours\' '
              f'tags), per-key look-ups, house-tag classifier over {card["house_tags"]} frequent '
              f'tags, {card["docs"]} articles kept as neighbours'
              + ('' if card['borrow'] else ' (they vote; they propose no tags the article lacks)')
@@ -419,7 +422,8 @@ def model_card(card: dict) -> str:
                 f'habits it follows' if card.get('sites', 1) > 1 else ''),
              f'- cut: where the expected F1 peaks, gold count taken as {card["expected"]:.2f} x the '
              f'sum of the probabilities, at least {card["least"]} tags',
-             f'- out-of-fold exact macro F1 on the training side: {card["oof_exact_f1"]:.3f}',
+             f'- out-of-fold exact macro F1 on the training side ({card.get("folds", FOLDS)} folds): '
+             f'{card["oof_exact_f1"]:.3f}',
              f'- training took {card["seconds"]:.0f} s', '']
     if card.get('figures'):
         lines += ['## Held-out figures', '', card['figures'], '']
@@ -427,7 +431,7 @@ def model_card(card: dict) -> str:
 
 
 def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: bool = False,
-          borrow: bool = True, house: bool = True,
+          borrow: bool = True, house: bool = True, folds: int = FOLDS,
           test_share: float = 0.2, command: str = '', log: Callable[[str], None] = print,
           progress: Optional[Callable[[int], None]] = None, cache: Optional[Path] = None) -> dict:
     """Read gold, extract candidates, fit and save the profile; returns its card."""
@@ -446,7 +450,7 @@ def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: boo
     samples = extract(records, jobs=jobs, progress=progress, cache=cache)
     for sample, source in zip(samples, sources):
         sample.source = source
-    ranker, card = fit_profile(samples, house=house, borrow=borrow, log=log)
+    ranker, card = fit_profile(samples, folds=folds, house=house, borrow=borrow, log=log)
     card.update(profile=profile, data=[Path(p).name for p in paths], docs=len(samples),
                 split='all documents' if use_all else
                 f'the train side of a split by duplicate group, test share {test_share}',

@@ -51,6 +51,7 @@ def test_tag_stdin_json_and_styles():
     (['tag', '--top', '0', 'x.txt'], 'positive'),
     (['tag', '--least', '-2', 'x.txt'], 'positive'),
     (['tag', '--style', 'upper', 'x.txt'], 'invalid choice'),
+    (['train', 'x.jsonl', '--profile', 'x', '--folds', '1'], 'between 2 and 10'),
     (['eval', 'no/such.jsonl'], 'no/such.jsonl'),
 ])
 def test_bad_input_exits_nonzero_with_one_line(args, message):

@@ -8,7 +8,7 @@ import pytest
 
 from extractor.merge import Candidate
 from extractor.neighbours import Neighbours
-from extractor.rank import Item, Lookups, best_first, cut, feature_names, items
+from extractor.rank import RAW, Item, Lookups, best_first, cut, feature_names, items
 from extractor.trees import Forest
 
 sklearn = pytest.importorskip('sklearn')
@@ -110,7 +110,7 @@ def test_neighbours_vote_for_the_tags_of_similar_articles(tmp_path):
 def test_items_offer_people_by_surname_and_archive_tags():
     cands = [Candidate('владимир путин', 'PER', [(0, 14)], Counter({'Владимир Путин': 1})),
              Candidate('москва', 'LOC', [(20, 26)], Counter({'Москва': 1}))]
-    raw = np.ones((2, 10))
+    raw = np.ones((2, len(RAW)))
     lookups = Lookups(10, {'путин': 5}, {'путин': 4, 'в мире': 3}, {'в мире': 'в мире'})
     near = Neighbours.fit([Counter({'путин': 2, 'москва': 1})] * 2 + [Counter({'нефть': 1})] * 2,
                           [{'путин', 'в мире'}, {'в мире'}, {'нефть'}, {'нефть'}])
@@ -140,7 +140,7 @@ def test_one_tag_per_candidate_its_likelier_spelling():
 def test_a_site_that_drops_hyphens_gets_its_keys_and_texts_without_them(joined, keys):
     cands = [Candidate('формула-1', 'TOPIC', [(0, 9)], Counter({'Формула-1': 1})),
              Candidate('жан-люк меланшон', 'PER', [(20, 36)], Counter({'Жан-Люк Меланшон': 1}))]
-    found, _ = items(cands, np.ones((2, 10)), Counter(), Lookups(4, {}, {}, {}, joined))
+    found, _ = items(cands, np.ones((2, len(RAW))), Counter(), Lookups(4, {}, {}, {}, joined))
     assert [i.key for i in found] == keys
     assert ('-' in found[0].text) != joined and found[0].text.startswith('Формула')
 
@@ -150,7 +150,7 @@ def test_the_site_habit_for_hyphens_is_learned_from_its_tags():
 
     def sample(gold, keys):
         cands = [Candidate(k, 'TOPIC', [(0, 1)], Counter({k: 1})) for k in keys]
-        return Sample('id', 'g', set(gold), cands, np.ones((len(keys), 10)), Counter())
+        return Sample('id', 'g', set(gold), cands, np.ones((len(keys), len(RAW))), Counter())
 
     dropped = [sample({'формула1', 'гонки'}, ['формула-1', 'гонки']), sample({'абудаби'}, ['абу-даби'])]
     kept = [sample({'формула-1'}, ['формула-1']), sample({'нью-йорк', 'абудаби'}, ['нью-йорк', 'абу-даби'])]
@@ -164,8 +164,8 @@ def test_without_borrowing_neighbours_only_vote():
     near = Neighbours.fit([Counter({'москва': 2, 'метро': 1})] * 2 + [Counter({'нефть': 1})] * 2,
                           [{'москва', 'транспорт'}, {'транспорт'}, {'нефть'}, {'нефть'}])
     counts = Counter({'москва': 1, 'метро': 1})
-    borrowed, _ = items(cands, np.ones((1, 10)), counts, lookups, None, near)
-    own, x = items(cands, np.ones((1, 10)), counts, lookups, None, near, borrow=False)
+    borrowed, _ = items(cands, np.ones((1, len(RAW))), counts, lookups, None, near)
+    own, x = items(cands, np.ones((1, len(RAW))), counts, lookups, None, near, borrow=False)
     assert 'транспорт' in [i.key for i in borrowed]
     assert [i.key for i in own] == ['москва'] and x[0, feature_names().index('vote')] > 0
 
@@ -175,7 +175,7 @@ def test_a_surname_and_the_house_full_name_are_one_tag():
     lookups = Lookups(4, {}, {})
     near = Neighbours.fit([Counter({'путин': 2, 'визит': 1})] * 2 + [Counter({'нефть': 1})] * 2,
                           [{'владимир путин'}, {'владимир путин'}, {'нефть'}, {'нефть'}])
-    found, _ = items(cands, np.ones((1, 10)), Counter({'путин': 1, 'визит': 1}), lookups, None, near)
+    found, _ = items(cands, np.ones((1, len(RAW))), Counter({'путин': 1, 'визит': 1}), lookups, None, near)
     assert [(i.key, i.source) for i in found] == [('путин', 0), ('владимир путин', 0)]
     assert len(best_first(found, np.array([0.3, 0.6]))) == 1
 
@@ -223,9 +223,31 @@ def test_items_fill_site_habits_only_for_a_profile_of_several_sites():
     lookups = Lookups(10, {}, {})
     names = feature_names()
     column = names.index('site_log_gold')
-    _, alone = items(cands, np.ones((1, 10)), Counter({'москва': 1}), lookups)
+    _, alone = items(cands, np.ones((1, len(RAW))), Counter({'москва': 1}), lookups)
     assert np.isnan(alone[:, column]).all() and np.isnan(alone[:, names.index('nb_log_gold')]).all()
     sites = Sites(['москва'], np.ones(1), np.array([[2.0]]), np.zeros(1),
                   np.array([[1.0, 0.5, 0.5, 0.5], [3.0, 0.5, 0.5, 0.5]]))
-    _, several = items(cands, np.ones((1, 10)), Counter({'москва': 1}), lookups, sites=sites)
+    _, several = items(cands, np.ones((1, len(RAW))), Counter({'москва': 1}), lookups, sites=sites)
     assert 2.0 < several[0, column] < 3.0  # mostly the second site's habit (p = sigmoid(2))
+
+
+def test_a_profile_trained_before_a_feature_reads_the_columns_it_knows(tmp_path):
+    """Old profiles load: ``ranker.json`` names its features, the trees get those columns;
+    a feature this code does not make is an error that says to retrain."""
+    import json
+    import shutil
+
+    from extractor.rank import Ranker
+    from extractor.resources import profile_dir
+
+    folder = tmp_path / 'ng'
+    shutil.copytree(profile_dir('ng'), folder)
+    meta = json.loads((folder / 'ranker.json').read_text(encoding='utf-8'))
+    names = feature_names()
+    ranker = Ranker.load(folder)
+    read = names if ranker.columns is None else [names[i] for i in ranker.columns]
+    assert read == meta['features']
+    meta['features'] = meta['features'] + ['no such feature']
+    (folder / 'ranker.json').write_text(json.dumps(meta), encoding='utf-8')
+    with pytest.raises(ValueError, match='retrain'):
+        Ranker.load(folder)

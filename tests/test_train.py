@@ -49,8 +49,9 @@ def small_profile(datasets, tmp_path_factory):
     with gzip.open(gold, 'wt', encoding='utf-8') as file:
         file.writelines(rows)
     out = tmp_path_factory.mktemp('models')
-    card = train([str(gold)], 'small', out, jobs=1, use_all=True, log=lambda m: None)
-    return out, card
+    logged = []
+    card = train([str(gold)], 'small', out, jobs=1, use_all=True, folds=2, log=logged.append)
+    return out, dict(card, logged=logged)
 
 
 def test_train_writes_plain_files(small_profile):
@@ -66,6 +67,9 @@ def test_train_writes_plain_files(small_profile):
     assert len(trees['roots']) > 0 and int(trees['depth']) <= TREES['max_depth']
     assert 'extractor train' in (folder / 'CARD.md').read_text(encoding='utf-8') or card['command'] == ''
     assert card['docs'] == 40
+    assert card['folds'] == 2 and '(2 folds)' in (folder / 'CARD.md').read_text(encoding='utf-8')
+    assert any(m.startswith('fold 2/2') for m in card['logged'])
+    assert not any(m.startswith('fold 3/') for m in card['logged'])
 
 
 def test_trained_profile_tags(small_profile):

@@ -1,0 +1,56 @@
+"""The candidates the seed's style needs: places with their kind, the other number of a
+phrase, fewer adjectives, Latin names; each as a spelling a profile may choose."""
+from __future__ import annotations
+
+import pytest
+
+from extractor.merge import candidates
+from extractor.rank import SURNAME, TEXT, VARIANT, spellings
+
+
+def offered(tagger, text: str) -> dict[str, tuple[str, int]]:
+    """key -> (kind, how) of every spelling the candidates of ``text`` offer."""
+    doc = next(tagger.pipe([text], ranked=False))
+    out = {}
+    for cand in candidates(doc):
+        for key, _, how in spellings(cand, variants=True):
+            out.setdefault(key, (cand.kind, how))
+    return out
+
+
+@pytest.mark.parametrize('text, key, kind, how', [
+    # a place with the kind the text gives it: apposition, and the kind inside the entity
+    ('Соглашение подпишут со столицей Республики Замбия — городом Лусакой.',
+     'город лусака', 'LOC', VARIANT),
+    ('Сотрудничество со столицей Республики Сейшельских островов развивается.',
+     'республика сейшельские острова', 'LOC', VARIANT),
+    # the phrase in the other number, and with fewer adjectives
+    ('Обмен опытом в области создания «умных» городов.', 'умные города', 'PHRASE', TEXT),
+    ('Обмен опытом в области создания «умных» городов.', 'умный город', 'PHRASE', VARIANT),
+    ('Город опубликовал новые стихи.', 'стих', 'TOPIC', VARIANT),
+    ('Ростов расширяет международные межмуниципальные связи.', 'межмуниципальные связи',
+     'PHRASE', TEXT),
+    # Latin names the NER leaves, as written
+    ('Он опубликовал ролик на YouTube и в TikTok.', 'tiktok', 'ORG', TEXT),
+    # a person by full name, and by surname alone as another spelling
+    ('Алексей Логвиненко принял участие в сессии. Логвиненко выступил.', 'логвиненко', 'PER',
+     SURNAME),
+])
+def test_candidates_offer(tagger, text, key, kind, how):
+    assert offered(tagger, text).get(key) == (kind, how)
+
+
+@pytest.mark.parametrize('text, key', [
+    ('Он был в Москве.', 'город москва'),  # no kind in the text: none added
+    ('Сотрудничество со столицей Республики Сейшельских островов развивается.',
+     'республика сейшельских островов'),  # the genitive name kept only as the text's form
+])
+def test_candidates_do_not_offer_variant(tagger, text, key):
+    assert offered(tagger, text).get(key, (None, TEXT))[1] != VARIANT
+
+
+def test_variants_are_offered_only_when_asked(tagger):
+    doc = next(tagger.pipe(['Соглашение подпишут с городом Лусакой.'], ranked=False))
+    cand = next(c for c in candidates(doc) if c.key == 'лусака')
+    assert 'город лусака' not in {key for key, _, _ in spellings(cand)}
+    assert 'город лусака' in {key for key, _, _ in spellings(cand, variants=True)}
