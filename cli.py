@@ -152,11 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument('--format', choices=('hashtags', 'json', 'tsv'), default='hashtags')
     tag.add_argument('--style', choices=('seed', 'lower', 'camel'), default='seed',
                      help='seed: "#Ростов-на-Дону"; lower: "#ростов-на-дону"; camel: "#РостовНаДону"')
-    tag.add_argument('--top', type=positive, default=None, help='at most N tags per article')
+    tag.add_argument('--top', type=positive, default=None,
+                     help="at most N tags per article (default 40; the profile's learned cut decides "
+                          "how many below that)")
     tag.add_argument('--least', type=positive, default=None,
                      help="at least N tags per article where it has them (default: the profile's "
                           "learned count; for a site that tags generously)")
-    tag.add_argument('--profile', default=None, help='model profile (ng, rt, default)')
+    tag.add_argument('--profile', default=None,
+                     help='model profile: default (the seed\'s style, for a site with no tag archive), '
+                          'ng, rt (those sites\' own styles)')
     tag.set_defaults(run=cmd_tag)
 
     ev = commands.add_parser(
