@@ -48,10 +48,16 @@ def extract_phrases(doc: Doc, vocab: Vocab) -> None:
         tokens = [doc.tokens[i] for i in sent.tokens]
         free = [t.start not in taken and t.stop - 1 not in taken for t in tokens]
         previous: Optional[Phrase] = None
+        core: Optional[Phrase] = None
         for kind, span in chunks(tokens, free):
-            phrase = make_phrase(doc, kind, span, vocab, tokens[0].start, previous)
-            doc.phrases.append(phrase)
-            previous = phrase if kind == 'PHRASE' else None
+            if kind in ('PREP', 'FEWER'):
+                phrase = derived(doc, kind, span, core)
+            else:
+                phrase = make_phrase(doc, kind, span, vocab, tokens[0].start, previous)
+                core = phrase if kind in ('TOPIC', 'CORE') else core
+            if phrase is not None:
+                doc.phrases.append(phrase)
+            previous = phrase if kind in ('CORE', 'PHRASE') else None
     doc.phrases.extend(quoted_names(doc, doc.tokens, vocab))
     doc.phrases.extend(kind_forms(doc, vocab))
     doc.phrases.extend(latin_names(doc, taken))
@@ -137,11 +143,11 @@ def chunks(tokens: Sequence[Token], free: Sequence[bool]) -> Iterator[tuple[str,
         head = words[-1]
         yield 'TOPIC', [head]
         if len(words) > 1:
-            yield 'PHRASE', words
+            yield 'CORE', words
         if stop + 1 < count and free[stop] and tokens[stop].text.lower() in PREPOSITIONS:
             after = group(tokens, free, stop + 1)  # ``цены на газ``, ``борьба с терроризмом``
             if after is not None:
-                yield 'PHRASE', words + [tokens[stop]] + after[1]
+                yield 'PREP', words + [tokens[stop]] + after[1]
         tail = list(words)
         for _ in range(MAX_TAIL):
             nxt = group(tokens, free, stop)
@@ -151,7 +157,7 @@ def chunks(tokens: Sequence[Token], free: Sequence[bool]) -> Iterator[tuple[str,
             tail += more
             yield 'PHRASE', list(tail)
         for first in range(1, len(words) - 1):  # fewer adjectives: ``межмуниципальные связи``
-            yield 'PHRASE', words[first:]
+            yield 'FEWER', words[first:]
         index = core[0]
 
 
@@ -181,6 +187,7 @@ def group(tokens: Sequence[Token], free: Sequence[bool], index: int):
 def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence_start: int,
                 previous: Optional[Phrase] = None) -> Phrase:
     """``previous``: the phrase just made from the same chunk, which ``tokens`` may extend."""
+    kind = 'PHRASE' if kind == 'CORE' else kind
     start, stop = tokens[0].start, tokens[-1].stop
     shaped = [common_case(t, sentence_start) for t in tokens]
     lemma = ''
@@ -195,7 +202,41 @@ def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence
                   other_number(normal, shaped, vocab))
 
 
+def derived(doc: Doc, kind: str, tokens: list[Token], core: Optional[Phrase]) -> Optional[Phrase]:
+    """A phrase made from its chunk's core without normalizing again: ``PREP``, the core and
+    its prepositional group as written (``цены`` + ``на газ``); ``FEWER``, the core's last
+    words (``межмуниципальные связи`` of ``международные межмуниципальные связи``)."""
+    start, stop = tokens[0].start, tokens[-1].stop
+    text = doc.text[start:stop]
+    if core is None:
+        return None
+    if kind == 'PREP' and core.start == start:
+        rest = doc.text[core.stop:stop]
+        return Phrase(start, stop, 'PHRASE', text, tidy(core.normal + rest), '',
+                      tidy(core.other + rest) if core.other else '')
+    words, others = core.normal.split(' '), core.other.split(' ')
+    drop = len(words) - len(tokens)
+    if kind != 'FEWER' or core.stop != stop or drop <= 0:
+        return None
+    return Phrase(start, stop, 'PHRASE', text, ' '.join(words[drop:]), '',
+                  ' '.join(others[drop:]) if len(others) == len(words) else '')
+
+
+_OTHERS: dict[tuple, str] = {}
+
+
 def other_number(normal: str, tokens: list[Token], vocab: Vocab) -> str:
+    """``_other_number``, remembered: it depends on the words and where the head noun is."""
+    head = next((i for i, t in enumerate(tokens) if is_noun(t)), None)
+    key = (normal, head, len(tokens))
+    other = recall(_OTHERS, key)
+    if other is MISSING:
+        trim(_OTHERS)
+        other = _OTHERS[key] = _other_number(normal, tokens, vocab)
+    return other
+
+
+def _other_number(normal: str, tokens: list[Token], vocab: Vocab) -> str:
     """``normal`` with its head noun and the adjectives before it in the other number
     (``умные города`` -> ``умный город``, ``стих`` -> ``стихи``; the tail as it is); ''
     where a word does not inflect so or the words do not follow the tokens."""

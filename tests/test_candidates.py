@@ -30,6 +30,8 @@ def offered(tagger, text: str) -> dict[str, tuple[str, int]]:
     ('Город опубликовал новые стихи.', 'стих', 'TOPIC', VARIANT),
     ('Ростов расширяет международные межмуниципальные связи.', 'межмуниципальные связи',
      'PHRASE', TEXT),
+    ('Он выступил за контроль на границе.', 'контроль на границе', 'PHRASE', TEXT),
+    ('Цены на газ выросли.', 'цена на газ', 'PHRASE', VARIANT),
     # Latin names the NER leaves, as written
     ('Он опубликовал ролик на YouTube и в TikTok.', 'tiktok', 'ORG', TEXT),
     # a person by full name, and by surname alone as another spelling
