@@ -186,20 +186,28 @@ def group(tokens: Sequence[Token], free: Sequence[bool], index: int):
 
 def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence_start: int,
                 previous: Optional[Phrase] = None) -> Phrase:
-    """``previous``: the phrase just made from the same chunk, which ``tokens`` may extend."""
-    kind = 'PHRASE' if kind == 'CORE' else kind
+    """``previous``: the phrase just made from the same chunk, which ``tokens`` may extend
+    (its tail as written, in both numbers)."""
     start, stop = tokens[0].start, tokens[-1].stop
     shaped = [common_case(t, sentence_start) for t in tokens]
-    lemma = ''
+    lemma = other = ''
     if kind == 'TOPIC':
         lemma = lemma_form(shaped[0])
         plural = shaped[0].feats.get('Number') == 'Plur'
         # Editors tag some topics in the plural (``санкции``, ``выборы``): keep the text's number.
         normal = phrase_normal(shaped, vocab) if plural else lemma
+        # the singular is the lemma; only a singular topic needs its plural looked up
+        other = (lemma if normal != lemma else '') if plural else other_number(normal, shaped, vocab)
+    elif kind == 'CORE':
+        normal = phrase_normal(shaped, vocab)
+        other = other_number(normal, shaped, vocab)
     else:
-        normal = extended(previous, shaped, vocab) or phrase_normal(shaped, vocab)
-    return Phrase(start, stop, kind, doc.text[start:stop], normal, lemma,
-                  other_number(normal, shaped, vocab))
+        normal = extended(previous, shaped, vocab)
+        if normal is not None and previous.other:
+            other = previous.other + normal[len(previous.normal):]
+        normal = normal or phrase_normal(shaped, vocab)
+    return Phrase(start, stop, 'PHRASE' if kind == 'CORE' else kind, doc.text[start:stop],
+                  normal, lemma, other)
 
 
 def derived(doc: Doc, kind: str, tokens: list[Token], core: Optional[Phrase]) -> Optional[Phrase]:
