@@ -89,6 +89,7 @@ ITEM = ['house', 'is_house', 'is_candidate', 'vote', 'top_similarity', 'tag_rate
 HABITS = ['nb_log_gold', 'nb_surnames', 'nb_full_names', 'nb_in_text']
 # and as the habits of the profile's site it resembles (``sites.py``; none for one site).
 SITE_HABITS = ['site_log_gold', 'site_surnames', 'site_full_names', 'site_in_text']
+SPELLED = 60  # candidates whose other spellings are scored (``Ranker.probabilities``)
 VOTE_FLOOR = 0.15  # a tag only the neighbours propose needs this share of their votes
 HOUSE_FLOOR = 0.01  # and one only the house classifier proposes, this probability
 
@@ -324,13 +325,30 @@ class Ranker:
                   top: Optional[int] = DEFAULT_TOP, least: Optional[int] = None) -> list[Tag]:
         return self._ranked(cands, raw, counts, top, cut_list=True, least=least)
 
+    def probabilities(self, found: list[Item], x: np.ndarray) -> np.ndarray:
+        """The trees' probability of each item. Other spellings are scored for the
+        ``SPELLED`` candidates likeliest by their own spelling only, the rest get 0: a long
+        article offers hundreds, and only a likely candidate's other spelling becomes a tag."""
+        rows = x if self.columns is None else x[:, self.columns]
+        other = x[:, feature_names().index('variant')] == 1
+        if other.sum() <= SPELLED:
+            return self.forest.probabilities(rows)
+        probs = np.zeros(len(found))
+        own = np.flatnonzero(~other)
+        probs[own] = self.forest.probabilities(rows[own])
+        likely = {found[i].source for i in own[np.argsort(-probs[own], kind='stable')[:SPELLED]]}
+        spelled = np.array([o and found[i].source in likely for i, o in enumerate(other)])
+        if spelled.any():
+            probs[spelled] = self.forest.probabilities(rows[spelled])
+        return probs
+
     def _ranked(self, cands, raw, counts, top: Optional[int], cut_list: bool,
                 least: Optional[int] = None) -> list[Tag]:
         if not cands and not counts:  # no names, no content words: nothing to tag
             return []
         found, x = items(cands, raw, counts, self.lookups, self.house, self.neighbours,
                          self.borrow, self.sites)
-        probs = self.forest.probabilities(x if self.columns is None else x[:, self.columns])
+        probs = self.probabilities(found, x)
         order = best_first(found, probs)
         if cut_list:
             order = order[:cut(probs[order], self.expected, self.least if least is None else least)]

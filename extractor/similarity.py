@@ -30,7 +30,9 @@ def similarities(doc: Doc, normals: list[str], embedding) -> np.ndarray:
     where = {word: row for row, word in enumerate(distinct)}
     pq = embedding.pq
     vectors = pq.codes[pq.qdims, pq.indexes[distinct]].reshape(len(distinct), -1)
-    article = vectors[[where[i] for i in content]].mean(axis=0)
+    weights = np.zeros(len(distinct), dtype=vectors.dtype)
+    np.add.at(weights, [where[i] for i in content], 1.0)
+    article = (vectors * weights[:, None]).sum(axis=0)
     article /= np.linalg.norm(article) or 1.0
     known = [index for index, words in enumerate(phrases) if words]
     if not known:
