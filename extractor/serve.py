@@ -180,7 +180,7 @@ class Problem(BaseModel):
     detail: str
 
 
-ERRORS = {code: {'model': Problem} for code in (413, 422, 503)}
+ERRORS = {code: {'model': Problem} for code in (400, 413, 422, 503)}
 
 
 # ---------------------------------------------------------------- the tagging thread
@@ -386,6 +386,20 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                     f'`truncated: true`), batch {settings.max_batch} items (413 above). '
                     'Offsets count Unicode code points.')
     app.state.engine = engine
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema, with this server's profiles as the values ``profile`` takes."""
+        schema = app.openapi_schema
+        if schema is None:
+            schema = generate()
+            for model in schema.get('components', {}).get('schemas', {}).values():
+                for option in model.get('properties', {}).get('profile', {}).get('anyOf', ()):
+                    if option.get('type') == 'string':
+                        option['enum'] = engine.names
+        return schema
+
+    app.openapi = openapi
     app.add_middleware(Guard, limit=settings.max_body)
 
     @app.exception_handler(RequestValidationError)
