@@ -210,3 +210,12 @@ def test_page_shows_markup_in_the_article_as_text(server, browser):
     assert browser.execute_script('return window.hacked') is None
     assert browser.find_elements(By.CSS_SELECTOR, '#text mark.ent')
     assert not browser.find_element(By.ID, 'gold-panel').is_displayed()
+
+
+def test_api_docs_render_without_internet(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + '/docs')
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, '.opblock')) >= 6)
+    paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, '.opblock-summary-path')}
+    assert {'/v1/tag', '/v1/tag/batch', '/v1/eval'} <= paths
