@@ -3,14 +3,17 @@
     python bench/serve_load.py [--requests 500] [--concurrency 16] [--workers 2,1]
 
 For each worker count, starts ``extractor serve --workers N`` on a free 127.0.0.1 port, waits
-until every worker is ready, warms it up, then sends the same ``--requests`` POST /v1/tag
-requests (real articles of ``$EXTRACTOR_DATASETS`` or ``../shared/datasets``: ng and rt dev
-corpora, title and text), ``--concurrency`` at a time on keep-alive connections (one thread
-each, http.client: a cheap client, as the machine has 2 cores). Prints requests/s, p50/p95/p99
-latency, errors, 5xx, and the server's peak RSS (all its processes, from /proc); then a burst
-of malformed requests (bad JSON, non-UTF-8, wrong types, an over-cap body, raw garbage) and one
-valid request, to show the server still answers. Ends with the throughput ratio of the first
-worker count to the last. Bounded: every request has a timeout, nothing is retried.
+until every worker is ready and warms it up. Each server then gets the same ``--requests``
+POST /v1/tag requests (real articles, title and text, of the ng and rt dev corpora in
+``$EXTRACTOR_DATASETS`` or ``../shared/datasets``), ``--concurrency`` at a time on keep-alive
+connections (a thread each, http.client: a cheap client, as the machine has 2 cores), in
+``--rounds`` rounds where the servers take turns: a load that comes and goes on the machine
+falls on both alike, and before each round the bench waits for idle cores (``--wait-idle``).
+Prints requests/s, p50/p95/p99 latency, errors, 5xx, the server's peak RSS (all its processes,
+from /proc) and the cores used by the server, the client and everything else; then a burst of
+malformed requests (bad JSON, non-UTF-8, wrong types, over-cap bodies, raw garbage) and one
+valid request, to show the server still answers; then the throughput ratio of the first worker
+count to the last. Bounded: every request has a timeout, nothing is retried.
 """
 from __future__ import annotations
 
@@ -179,13 +182,38 @@ class Server:
 
 # ---------------------------------------------------------------- load
 
-def load(port: int, bodies: list[bytes], concurrency: int, server_pid: int) -> dict:
-    """Every body POSTed to /v1/tag once, ``concurrency`` connections at a time; with the
-    cores used by the server, by this client and by anything else on the machine meanwhile."""
+class Tally:
+    """Latencies, statuses, seconds and CPU seconds of one server's load, over its rounds."""
+
+    def __init__(self):
+        self.latencies: list[float] = []
+        self.statuses: dict[str, int] = {}
+        self.seconds = 0.0
+        self.cpu = [0.0, 0.0, 0.0]  # the machine, the server, this client
+
+    def summary(self) -> dict:
+        latencies = sorted(self.latencies)
+
+        def quantile(q: float) -> float:
+            return 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+
+        machine, server, client = self.cpu
+        return {'requests': len(latencies), 'seconds': round(self.seconds, 2),
+                'req_per_s': round(len(latencies) / self.seconds, 2),
+                'p50_ms': round(quantile(0.50), 1), 'p95_ms': round(quantile(0.95), 1),
+                'p99_ms': round(quantile(0.99), 1),
+                'errors': sum(n for key, n in self.statuses.items() if key != '200'),
+                'server_errors': sum(n for key, n in self.statuses.items() if key.startswith('5')),
+                'statuses': self.statuses, 'server_cores': round(server / self.seconds, 2),
+                'client_cores': round(client / self.seconds, 2),
+                'other_cores': round(max(0.0, machine - server - client) / self.seconds, 2)}
+
+
+def load(port: int, bodies: list[bytes], concurrency: int, server_pid: int, tally: Tally) -> None:
+    """Every body POSTed to /v1/tag once, ``concurrency`` connections at a time; counted in
+    ``tally`` with the CPU used by the server, by this client and by the whole machine."""
     queue = iter(range(len(bodies)))
     lock = threading.Lock()
-    latencies: list[float] = []
-    statuses: dict[str, int] = {}
 
     def client() -> None:
         connection = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
@@ -203,34 +231,22 @@ def load(port: int, bodies: list[bytes], concurrency: int, server_pid: int) -> d
                 connection.close()
                 connection = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
             with lock:
-                latencies.append(time.perf_counter() - started)
-                statuses[key] = statuses.get(key, 0) + 1
+                tally.latencies.append(time.perf_counter() - started)
+                tally.statuses[key] = tally.statuses.get(key, 0) + 1
         connection.close()
 
     pids = descendants(server_pid)
-    cpu = (busy_seconds(), cpu_seconds(pids), cpu_seconds([os.getpid()]))
+    before = (busy_seconds(), cpu_seconds(pids), cpu_seconds([os.getpid()]))
     started = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    seconds = time.perf_counter() - started
-    used = (busy_seconds() - cpu[0], cpu_seconds(pids) - cpu[1], cpu_seconds([os.getpid()]) - cpu[2])
-    latencies.sort()
-
-    def quantile(q: float) -> float:
-        return 1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))]
-
-    return {'requests': len(latencies), 'seconds': round(seconds, 2),
-            'req_per_s': round(len(latencies) / seconds, 2),
-            'p50_ms': round(quantile(0.50), 1), 'p95_ms': round(quantile(0.95), 1),
-            'p99_ms': round(quantile(0.99), 1),
-            'errors': sum(n for key, n in statuses.items() if key != '200'),
-            'server_errors': sum(n for key, n in statuses.items() if key.startswith('5')),
-            'statuses': statuses, 'server_cores': round(used[1] / seconds, 2),
-            'client_cores': round(used[2] / seconds, 2),
-            'other_cores': round(max(0.0, used[0] - used[1] - used[2]) / seconds, 2)}
+    tally.seconds += time.perf_counter() - started
+    after = (busy_seconds(), cpu_seconds(pids), cpu_seconds([os.getpid()]))
+    for index in range(3):
+        tally.cpu[index] += after[index] - before[index]
 
 
 MALFORMED = [
@@ -286,49 +302,63 @@ def malformed(port: int, rounds: int) -> dict:
     return statuses
 
 
-def run(workers: int, bodies: list[bytes], concurrency: int, burst: int, idle: float) -> dict:
-    server = Server(workers)
-    try:
-        ready = server.wait_ready()
-        load(server.port, bodies[:4 * concurrency], concurrency, server.process.pid)  # warm-up
-        busy = wait_idle(idle)
-        result = {'workers': workers, 'ready_s': round(ready, 1), 'busy_before': round(busy, 2),
-                  **load(server.port, bodies, concurrency, server.process.pid)}
-        result['peak_rss_mb'] = round(server.peak, 1)
-        if burst:
-            result['malformed'] = malformed(server.port, burst)
-            connection = http.client.HTTPConnection(HOST, server.port, timeout=TIMEOUT)
-            status, data = request(connection, 'POST', '/v1/tag', bodies[0])
-            connection.close()
-            result['after_burst'] = {'status': status, 'tags': len(json.loads(data).get('tags', []))}
-        return result
-    finally:
-        server.stop()
+def still_answers(port: int, body: bytes) -> dict:
+    connection = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
+    status, data = request(connection, 'POST', '/v1/tag', body)
+    connection.close()
+    return {'status': status, 'tags': len(json.loads(data).get('tags', []))}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--requests', type=int, default=500)
     parser.add_argument('--concurrency', type=int, default=16)
-    parser.add_argument('--workers', default='2,1', help='worker counts to run, in order (default: 2,1)')
+    parser.add_argument('--workers', default='2,1', help='worker counts to compare (default: 2,1)')
+    parser.add_argument('--rounds', type=int, default=5,
+                        help='the requests are sent in this many rounds, the servers taking turns')
     parser.add_argument('--burst', type=int, default=20, help='rounds of the malformed burst (0: none)')
-    parser.add_argument('--wait-idle', type=float, default=300, metavar='S',
-                        help='wait up to S seconds for other processes to leave the cores (default: 300)')
+    parser.add_argument('--wait-idle', type=float, default=120, metavar='S',
+                        help='before each round, wait up to S seconds for other processes to leave '
+                             'the cores (default: 120)')
     args = parser.parse_args()
     bodies = articles(args.requests)
     chars = sum(len(json.loads(b)['text']) for b in bodies) / len(bodies)
     print(f'{len(bodies)} articles (ng, rt dev), {chars:.0f} characters on average; '
           f'{args.concurrency} concurrent keep-alive connections on {HOST}; {os.cpu_count()} cores')
-    results = []
-    for workers in (int(w) for w in args.workers.split(',')):
-        result = run(workers, bodies, args.concurrency, args.burst, args.wait_idle)
-        results.append(result)
-        print(f"workers={workers}: {result['req_per_s']} req/s ({result['requests']} in {result['seconds']} s), "
-              f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, "
-              f"errors {result['errors']}, 5xx {result['server_errors']}, "
+    counts = [int(w) for w in args.workers.split(',')]
+    servers = [Server(workers) for workers in counts]
+    try:
+        ready = [server.wait_ready() for server in servers]
+        for server in servers:  # warm-up: caches, the first batches
+            load(server.port, bodies[:4 * args.concurrency], args.concurrency, server.process.pid, Tally())
+        tallies = [Tally() for _ in servers]
+        size = -(-len(bodies) // args.rounds)
+        busy = []
+        for number, start in enumerate(range(0, len(bodies), size)):
+            order = list(range(len(servers)))
+            for index in order if number % 2 == 0 else order[::-1]:  # turns, alternating who goes first
+                busy.append(wait_idle(args.wait_idle))
+                load(servers[index].port, bodies[start:start + size], args.concurrency,
+                     servers[index].process.pid, tallies[index])
+        results = []
+        for server, tally, seconds in zip(servers, tallies, ready):
+            result = {'workers': server.workers, 'ready_s': round(seconds, 1), **tally.summary(),
+                      'peak_rss_mb': round(server.peak, 1)}
+            if args.burst:
+                result['malformed'] = malformed(server.port, args.burst)
+                result['after_burst'] = still_answers(server.port, bodies[0])
+            results.append(result)
+    finally:
+        for server in servers:
+            server.stop()
+    print(f'busy cores before each round (other processes): max {max(busy):.2f}')
+    for result in results:
+        print(f"workers={result['workers']}: {result['req_per_s']} req/s ({result['requests']} in "
+              f"{result['seconds']} s), p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, "
+              f"p99 {result['p99_ms']} ms, errors {result['errors']}, 5xx {result['server_errors']}, "
               f"peak RSS {result['peak_rss_mb']} MB (all server processes), ready in {result['ready_s']} s")
         print(f"  cores busy: server {result['server_cores']}, client {result['client_cores']}, "
-              f"other processes {result['other_cores']} (before the run: {result['busy_before']})")
+              f"other processes {result['other_cores']}")
         if 'malformed' in result:
             print(f"  malformed burst: {json.dumps(result['malformed'])}; then a valid request: "
                   f"{result['after_burst']['status']} with {result['after_burst']['tags']} tags")

@@ -229,7 +229,7 @@ class Engine:
         if self.loading is None:
             raise HTTPException(503, 'the models are not loading')
         try:
-            await asyncio.wrap_future(self.loading)
+            await asyncio.shield(asyncio.wrap_future(self.loading))  # a client gone: loading goes on
         except Exception:  # noqa: BLE001 - reported as not ready, no trace
             raise HTTPException(503, f'the models failed to load: {self.state()}') from None
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
