@@ -229,9 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the tagger over HTTP (needs pip install -e '.[serve]'):\n"
                     '  POST /v1/tag, /v1/tag/batch, /v1/eval; GET /v1/profiles, /healthz, /readyz\n'
                     '  (200 once the models are loaded); API docs at /docs, the editor\'s page at /.\n'
-                    'Each worker process loads the models once. Limits: a request body over\n'
-                    '--max-body bytes gets 413; a text over --max-chars characters is cut at a line\n'
-                    'or word end (truncated: true); a batch over --max-batch items gets 413.',
+                    'Each worker process loads the models once and tags on one core (BLAS threads:\n'
+                    '$OPENBLAS_NUM_THREADS, default 1): more cores, more --workers.\n'
+                    'Limits: a request body over --max-body bytes gets 413; a text over --max-chars\n'
+                    'characters is cut at a line or word end (truncated: true); a batch over\n'
+                    '--max-batch items gets 413.',
         epilog='examples:\n  extractor serve                      # http://127.0.0.1:8000/\n'
                '  extractor serve --workers 2 --port 8080 --profile ng')
     sv.add_argument('--host', default='127.0.0.1', help='address to bind (default: 127.0.0.1, this machine only)')

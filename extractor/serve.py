@@ -38,6 +38,7 @@ MAX_BATCH = 32  # items of one /v1/tag/batch request; more -> 413
 MAX_TOP = 100
 WEB = Path(__file__).resolve().parent / 'web'
 ENV_PREFIX = 'EXTRACTOR_SERVE_'  # settings reach uvicorn's worker processes through these
+THREAD_VARS = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
@@ -511,8 +512,22 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     return app
 
 
+def one_core() -> None:
+    """Tag on one core (``$OPENBLAS_NUM_THREADS``, default 1): the BLAS threads of several
+    workers, or of other programs, would spin against each other (on 2 busy cores a single
+    worker tagged 3x slower with them). More cores: more ``--workers``."""
+    for var in THREAD_VARS:
+        os.environ.setdefault(var, '1')
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # numpy was imported after the variables were set: they suffice
+        return
+    threadpool_limits(int(os.environ['OPENBLAS_NUM_THREADS']))
+
+
 def app_from_env() -> FastAPI:
     """The app of one uvicorn worker process, from the settings ``run`` put in the environment."""
+    one_core()
     return create_app(Settings.from_env())
 
 
@@ -524,5 +539,7 @@ def run(host: str = '127.0.0.1', port: int = 8000, workers: int = 1, access_log:
     config = Settings(**settings)
     profile_dir(config.profile, config.models)
     os.environ.update(config.to_env())
+    for var in THREAD_VARS:  # before the worker processes import numpy
+        os.environ.setdefault(var, '1')
     uvicorn.run('extractor.serve:app_from_env', factory=True, host=host, port=port,
                 workers=workers, access_log=access_log, timeout_graceful_shutdown=10)

@@ -167,6 +167,7 @@ async function tagArticle() {
     return;
   }
   const options = { profile: $('profile').value || null };
+  state.scoreRun += 1; // figures still on their way belong to the previous article
   $('tag').disabled = true;
   status('Размечаю…');
   let reply = await post('/v1/eval', { article: raw, ...options });
