@@ -205,6 +205,7 @@ class Tally:
                 'errors': sum(n for key, n in self.statuses.items() if key != '200'),
                 'server_errors': sum(n for key, n in self.statuses.items() if key.startswith('5')),
                 'statuses': self.statuses, 'server_cores': round(server / self.seconds, 2),
+                'req_per_server_core_s': round(len(latencies) / server, 2) if server else None,
                 'client_cores': round(client / self.seconds, 2),
                 'other_cores': round(max(0.0, machine - server - client) / self.seconds, 2)}
 
@@ -358,7 +359,8 @@ def main() -> None:
               f"p99 {result['p99_ms']} ms, errors {result['errors']}, 5xx {result['server_errors']}, "
               f"peak RSS {result['peak_rss_mb']} MB (all server processes), ready in {result['ready_s']} s")
         print(f"  cores busy: server {result['server_cores']}, client {result['client_cores']}, "
-              f"other processes {result['other_cores']}")
+              f"other processes {result['other_cores']}; {result['req_per_server_core_s']} requests "
+              f"per CPU second of the server")
         if 'malformed' in result:
             print(f"  malformed burst: {json.dumps(result['malformed'])}; then a valid request: "
                   f"{result['after_burst']['status']} with {result['after_burst']['tags']} tags")
