@@ -17,6 +17,7 @@ EXAMPLES = '''examples:
   cat article.txt | extractor tag - --format json
   extractor eval samples/ --report report/
   extractor batch news.jsonl.gz -o tags.jsonl -j 2 --resume
+  extractor serve --workers 2
 '''
 
 
@@ -130,6 +131,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from extractor import serve
+    except ImportError as error:
+        raise CliError(f"the service needs the serve extra ({error.name} is missing): "
+                       f"pip install -e '.[serve]'") from None
+    from extractor.resources import ModelNotFound
+
+    try:
+        serve.run(host=args.host, port=args.port, workers=args.workers, access_log=args.access_log,
+                  profile=args.profile, max_body=args.max_body, max_chars=args.max_chars,
+                  max_batch=args.max_batch)
+    except ModelNotFound as error:
+        raise CliError(str(error)) from None
+    return 0
+
+
 def progress_bar(total: int, desc: str, disable: bool = False):
     """A tqdm bar on a terminal, nothing otherwise."""
     from tqdm import tqdm
@@ -213,6 +231,31 @@ def build_parser() -> argparse.ArgumentParser:
                     help="no classifier over the site's frequent tags; with --no-borrow too, "
                          "every tag is one the article names (what another site can use)")
     tr.set_defaults(run=cmd_train)
+
+    sv = commands.add_parser(
+        'serve', help='the HTTP API and the editor\'s page', formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Serve the tagger over HTTP (needs pip install -e '.[serve]'):\n"
+                    '  POST /v1/tag, /v1/tag/batch, /v1/eval; GET /v1/profiles, /healthz, /readyz\n'
+                    '  (200 once the models are loaded); API docs at /docs, the editor\'s page at /.\n'
+                    'Each worker process loads the models once and tags on one core (BLAS threads:\n'
+                    '$OPENBLAS_NUM_THREADS, default 1): more cores, more --workers.\n'
+                    'Limits: a request body over --max-body bytes gets 413; a text over --max-chars\n'
+                    'characters is cut at a line or word end (truncated: true); a batch over\n'
+                    '--max-batch items gets 413.',
+        epilog='examples:\n  extractor serve                      # http://127.0.0.1:8000/\n'
+               '  extractor serve --workers 2 --port 8080 --profile ng')
+    sv.add_argument('--host', default='127.0.0.1', help='address to bind (default: 127.0.0.1, this machine only)')
+    sv.add_argument('--port', type=positive, default=8000, help='port (default: 8000)')
+    sv.add_argument('--workers', type=positive, default=1, help='worker processes, each with its own models')
+    sv.add_argument('--profile', default=None, help='profile used when a request names none (default: default)')
+    sv.add_argument('--max-body', type=positive, default=2 * 1024 * 1024, metavar='BYTES',
+                    help='request body cap, 413 above it (default: 2097152)')
+    sv.add_argument('--max-chars', type=positive, default=100_000, metavar='N',
+                    help='characters of one text that are tagged (default: 100000)')
+    sv.add_argument('--max-batch', type=positive, default=32, metavar='N',
+                    help='items of one /v1/tag/batch request (default: 32)')
+    sv.add_argument('--access-log', action='store_true', help="print uvicorn's line per request")
+    sv.set_defaults(run=cmd_serve)
     return parser
 
 
