@@ -41,7 +41,7 @@ def title_stop(text: str) -> int:
 def raw_features(doc: Doc, cands: list[Candidate], embedding=None) -> np.ndarray:
     """Per-candidate features that need nothing but the document (rows follow ``cands``);
     ``embedding`` (natasha's navec) adds each candidate's closeness to the article."""
-    length = max(len(doc.text), 1)
+    length = max(len(doc.text.rstrip()), 1)  # trailing white space (a reader's choice) counts not
     title = title_stop(doc.text)
     starts = [s.start for s in doc.sentences] or [0]
     n_sents = len(starts)
