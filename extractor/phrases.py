@@ -38,8 +38,10 @@ def is_noun(token: Token) -> bool:
     return token.pos in ('NOUN', 'PROPN') and any(c.isalpha() for c in token.text) and len(token.text) > 2
 
 
-def extract_phrases(doc: Doc, vocab: Vocab) -> None:
-    """Fill ``doc.phrases`` with PHRASE and TOPIC mentions outside the entities."""
+def extract_phrases(doc: Doc, vocab: Vocab, spellings: bool = True) -> None:
+    """Fill ``doc.phrases`` with PHRASE and TOPIC mentions outside the entities; with
+    ``spellings`` (what a profile trained to offer other spellings needs) also each phrase's
+    other number and the places named with their kind."""
     taken = set()
     for entity in doc.entities:
         taken.update(range(entity.start, entity.stop))
@@ -53,13 +55,14 @@ def extract_phrases(doc: Doc, vocab: Vocab) -> None:
             if kind in ('PREP', 'FEWER'):
                 phrase = derived(doc, kind, span, core)
             else:
-                phrase = make_phrase(doc, kind, span, vocab, tokens[0].start, previous)
+                phrase = make_phrase(doc, kind, span, vocab, tokens[0].start, previous, spellings)
                 core = phrase if kind in ('TOPIC', 'CORE') else core
             if phrase is not None:
                 doc.phrases.append(phrase)
             previous = phrase if kind in ('CORE', 'PHRASE') else None
     doc.phrases.extend(quoted_names(doc, doc.tokens, vocab))
-    doc.phrases.extend(kind_forms(doc, vocab))
+    if spellings:
+        doc.phrases.extend(kind_forms(doc, vocab))
     doc.phrases.extend(latin_names(doc, taken))
 
 
@@ -185,9 +188,9 @@ def group(tokens: Sequence[Token], free: Sequence[bool], index: int):
 
 
 def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence_start: int,
-                previous: Optional[Phrase] = None) -> Phrase:
+                previous: Optional[Phrase] = None, others: bool = True) -> Phrase:
     """``previous``: the phrase just made from the same chunk, which ``tokens`` may extend
-    (its tail as written, in both numbers)."""
+    (its tail as written, in both numbers); ``others``: look up the other number."""
     start, stop = tokens[0].start, tokens[-1].stop
     shaped = [common_case(t, sentence_start) for t in tokens]
     lemma = other = ''
@@ -197,10 +200,11 @@ def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence
         # Editors tag some topics in the plural (``санкции``, ``выборы``): keep the text's number.
         normal = phrase_normal(shaped, vocab) if plural else lemma
         # the singular is the lemma; only a singular topic needs its plural looked up
-        other = (lemma if normal != lemma else '') if plural else other_number(normal, shaped, vocab)
+        if others:
+            other = (lemma if normal != lemma else '') if plural else other_number(normal, shaped, vocab)
     elif kind == 'CORE':
         normal = phrase_normal(shaped, vocab)
-        other = other_number(normal, shaped, vocab)
+        other = other_number(normal, shaped, vocab) if others else ''
     else:
         normal = extended(previous, shaped, vocab)
         if normal is not None and previous.other:

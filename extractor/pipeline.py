@@ -174,7 +174,13 @@ class Tagger:
                 entity.normal = normalize_tokens(span_tokens(doc, entity.start, entity.stop),
                                                  models.vocab, entity.type, context) or entity.text
             unify_normals(doc)
-            extract_phrases(doc, models.vocab)
+            extract_phrases(doc, models.vocab, self.offers_spellings)
+
+    @property
+    def offers_spellings(self) -> bool:
+        """Whether phrases need their other spellings: for training (no profile) and for a
+        profile trained to offer them, not for one trained before (ng, rt)."""
+        return self.profile_path is None or getattr(self.ranker.lookups, 'variants', True)
 
     def normalize(self, text: str, start: int, stop: int) -> str:
         """Nominative normal form of ``text[start:stop]``, using the whole text as context.

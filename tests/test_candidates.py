@@ -56,3 +56,15 @@ def test_variants_are_offered_only_when_asked(tagger):
     cand = next(c for c in candidates(doc) if c.key == 'лусака')
     assert 'город лусака' not in {key for key, _, _ in spellings(cand)}
     assert 'город лусака' in {key for key, _, _ in spellings(cand, variants=True)}
+
+
+def test_a_profile_without_other_spellings_skips_them():
+    """ng and rt were trained before other spellings: their phrases carry none (less work)."""
+    from extractor import Tagger
+
+    text = 'Соглашение подпишут со столицей Республики Замбия — городом Лусакой. Стихи вышли.'
+    assert Tagger(profile='default').offers_spellings
+    old = Tagger(profile='ng')
+    assert not old.offers_spellings
+    doc = next(old.pipe([text], ranked=False))
+    assert doc.phrases and all(p.other == '' and p.kind != 'KIND' for p in doc.phrases)
