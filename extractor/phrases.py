@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from itertools import islice, takewhile
 from typing import Iterator, Optional, Sequence
 
 from .doc import Doc, Phrase, Token
@@ -75,7 +76,7 @@ def kind_forms(doc: Doc, vocab: Vocab) -> Iterator[Phrase]:
         if entity.type != 'LOC' or entity.start not in index:
             continue
         first = index[entity.start]
-        tokens = [t for t in doc.tokens[first:] if t.stop <= entity.stop]
+        tokens = list(takewhile(lambda t: t.stop <= entity.stop, islice(doc.tokens, first, None)))
         key = tag_key(entity.normal)
         if not tokens or not key:
             continue
@@ -100,11 +101,14 @@ def latin_names(doc: Doc, taken: set) -> Iterator[Phrase]:
     ``50cent``), the first capitalized or with a digit, as written."""
     runs, run = [], []
     for token in doc.tokens:
-        latin = token.start not in taken and LATIN_WORD.fullmatch(token.text)
+        first = token.text[:1]
+        latin = (first.isascii() and first.isalnum() and LATIN_WORD.fullmatch(token.text)
+                 and token.start not in taken)
         if latin and run and token.start - run[-1].stop <= 1:
             run.append(token)
         else:
-            runs.append(run)
+            if run:
+                runs.append(run)
             run = [token] if latin else []
     runs.append(run)
     for run in runs:
@@ -136,9 +140,10 @@ def quoted_names(doc: Doc, tokens: Sequence[Token], vocab: Vocab) -> Iterator[Ph
 
 
 def chunks(tokens: Sequence[Token], free: Sequence[bool]) -> Iterator[tuple[str, list[Token]]]:
+    marks = [mark(t) if f else '' for t, f in zip(tokens, free)]
     index, count = 0, len(tokens)
     while index < count:
-        core = group(tokens, free, index)
+        core = group(tokens, marks, index) if marks[index] else None
         if core is None:
             index += 1
             continue
@@ -147,13 +152,13 @@ def chunks(tokens: Sequence[Token], free: Sequence[bool]) -> Iterator[tuple[str,
         yield 'TOPIC', [head]
         if len(words) > 1:
             yield 'CORE', words
-        if stop + 1 < count and free[stop] and tokens[stop].text.lower() in PREPOSITIONS:
-            after = group(tokens, free, stop + 1)  # ``цены на газ``, ``борьба с терроризмом``
+        if stop + 1 < count and marks[stop] == 'P':
+            after = group(tokens, marks, stop + 1)  # ``цены на газ``, ``борьба с терроризмом``
             if after is not None:
                 yield 'PREP', words + [tokens[stop]] + after[1]
         tail = list(words)
         for _ in range(MAX_TAIL):
-            nxt = group(tokens, free, stop)
+            nxt = group(tokens, marks, stop)
             if nxt is None or nxt[1][-1].feats.get('Case') != 'Gen':
                 break
             stop, more = nxt
@@ -164,23 +169,32 @@ def chunks(tokens: Sequence[Token], free: Sequence[bool]) -> Iterator[tuple[str,
         index = core[0]
 
 
-def group(tokens: Sequence[Token], free: Sequence[bool], index: int):
+def mark(token: Token) -> str:
+    """What a free token can be in a chunk: ``Q`` a quote, ``A`` an adjective, ``N`` a noun,
+    ``P`` a preposition, '' nothing."""
+    if token.text in QUOTE_TEXTS:
+        return 'Q'
+    if is_adj(token):
+        return 'A'
+    if is_noun(token):
+        return 'N'
+    return 'P' if token.text.lower() in PREPOSITIONS else ''
+
+
+def group(tokens: Sequence[Token], marks: Sequence[str], index: int):
     """``ADJ* NOUN`` starting at ``index``: (index after it, its tokens without quotes)."""
     words: list[Token] = []
-    position = index
-    while position < len(tokens) and free[position]:
-        token = tokens[position]
-        if token.text in QUOTE_TEXTS:
-            position += 1
+    for position in range(index, len(tokens)):
+        kind = marks[position]
+        if kind == 'Q':
             continue
-        if is_adj(token):
-            words.append(token)
-            position += 1
+        if kind == 'A':
+            words.append(tokens[position])
             continue
-        if is_noun(token):
+        if kind == 'N':
+            token = tokens[position]
             case = token.feats.get('Case')
-            agreeing = [w for w in words if w.feats.get('Case') == case]
-            if len(agreeing) != len(words):
+            if any(w.feats.get('Case') != case for w in words):
                 return None
             return position + 1, words + [token]
         return None

@@ -90,6 +90,7 @@ HABITS = ['nb_log_gold', 'nb_surnames', 'nb_full_names', 'nb_in_text']
 # and as the habits of the profile's site it resembles (``sites.py``; none for one site).
 SITE_HABITS = ['site_log_gold', 'site_surnames', 'site_full_names', 'site_in_text']
 SPELLED = 60  # candidates whose other spellings are scored (``Ranker.probabilities``)
+SCREENED = 100  # items the whole bag scores (``Ranker.screened``)
 VOTE_FLOOR = 0.15  # a tag only the neighbours propose needs this share of their votes
 HOUSE_FLOOR = 0.01  # and one only the house classifier proposes, this probability
 
@@ -331,15 +332,27 @@ class Ranker:
         article offers hundreds, and only a likely candidate's other spelling becomes a tag."""
         rows = x if self.columns is None else x[:, self.columns]
         other = x[:, feature_names().index('variant')] == 1
-        if other.sum() <= SPELLED:
-            return self.forest.probabilities(rows)
         probs = np.zeros(len(found))
         own = np.flatnonzero(~other)
-        probs[own] = self.forest.probabilities(rows[own])
+        probs[own] = self.screened(rows[own])
+        if other.sum() <= SPELLED:
+            probs[other] = self.forest.probabilities(rows[other])
+            return probs
         likely = {found[i].source for i in own[np.argsort(-probs[own], kind='stable')[:SPELLED]]}
         spelled = np.array([o and found[i].source in likely for i, o in enumerate(other)])
         if spelled.any():
             probs[spelled] = self.forest.probabilities(rows[spelled])
+        return probs
+
+    def screened(self, rows: np.ndarray) -> np.ndarray:
+        """Probabilities of ``rows``: by the whole bag for the ``SCREENED`` likeliest by its
+        first member, by that member alone for the rest (a long article's hundreds of
+        unlikely words need no finer estimate)."""
+        if len(rows) <= SCREENED or len(self.forest.members) < 2:
+            return self.forest.probabilities(rows)
+        probs = self.forest.probabilities(rows, member=0)
+        best = np.argsort(-probs, kind='stable')[:SCREENED]
+        probs[best] = self.forest.probabilities(rows[best])
         return probs
 
     def _ranked(self, cands, raw, counts, top: Optional[int], cut_list: bool,

@@ -50,6 +50,26 @@ def test_a_bag_of_ensembles_averages_their_probabilities(tmp_path):
     assert np.allclose(forest.probabilities(x), mean, atol=1e-12)
     assert not np.allclose(forest.probabilities(x), models[0].predict_proba(x)[:, 1], atol=1e-3)
     assert forest.raw(x[:5]).shape == (5, 3)
+    for member, model in enumerate(models):  # one member alone: its own model's probability
+        assert np.allclose(forest.probabilities(x, member), model.predict_proba(x)[:, 1], atol=1e-12)
+
+
+def test_the_whole_bag_scores_the_items_its_first_member_finds_likeliest(tmp_path):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from extractor.rank import SCREENED, Ranker
+
+    x, y = noisy_data(rows=SCREENED * 3)
+    models = [HistGradientBoostingClassifier(max_iter=15, max_depth=4, max_features=0.5,
+                                             random_state=seed).fit(x, y) for seed in range(2)]
+    forest = Forest.from_sklearn(models)
+    probs = Ranker(forest, Lookups(1, {}, {})).screened(x)
+    first, whole = forest.probabilities(x, 0), forest.probabilities(x)
+    best = np.argsort(-first, kind='stable')[:SCREENED]
+    rest = np.setdiff1d(np.arange(len(x)), best)
+    assert np.allclose(probs[best], whole[best]) and np.allclose(probs[rest], first[rest])
+    assert not np.allclose(probs, whole)
+    assert np.allclose(Ranker(forest, Lookups(1, {}, {})).screened(x[:SCREENED]), whole[:SCREENED])
 
 
 def test_trees_fit_when_a_feature_is_never_present():
