@@ -44,7 +44,9 @@ class Phrase:
 
     ``lemma`` groups a topic's mentions whatever their number (``санкция``); ``normal``
     keeps the number the text used (``санкции``); ``other`` is the normal form in the other
-    number (``умный город`` / ``умные города``), '' where it has none. A ``KIND`` phrase is
+    number (``умный город`` / ``умные города``), '' where it has none or it is looked up only
+    when wanted: then ``core`` is the number of first words that take the other number (an
+    adjectives-and-noun group; the words after it stay as written). A ``KIND`` phrase is
     a place named with its kind (``городом Лусакой`` -> ``Город Лусака``): its ``lemma`` is
     the key of the place's entity, of which it is another spelling.
     """
@@ -55,6 +57,7 @@ class Phrase:
     normal: str = ''
     lemma: str = ''
     other: str = ''
+    core: int = 0
 
 
 @dataclass

@@ -3,13 +3,15 @@
 Merges a surname into the full name (``Логвиненко`` -> ``Алексей Логвиненко``), a short
 place name into the longer one the article uses (``Ростов`` -> ``Ростов-на-Дону``), and
 drops phrases that repeat an entity. Other spellings a candidate may be tagged by are kept
-in ``variants``: a place with its kind (``Город Лусака``), a phrase in the other number.
+in ``variants``: a place with its kind (``Город Лусака``), a phrase in the other number
+(``resolve``).
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import Callable
 
 from .doc import Doc
 from .tags import tag_key
@@ -27,6 +29,7 @@ class Candidate:
     forms: Counter = field(default_factory=Counter)
     types: Counter = field(default_factory=Counter)
     variants: Counter = field(default_factory=Counter)
+    numbers: Counter = field(default_factory=Counter)  # (normal, core): see ``resolve``
 
     @property
     def normal(self) -> str:
@@ -37,6 +40,17 @@ class Candidate:
         self.mentions += other.mentions
         self.types.update(other.types)
         self.variants.update(other.variants)
+        self.numbers.update(other.numbers)
+
+    def resolve(self, other_number: Callable[[str, int], str]) -> None:
+        """Add to ``variants`` the other number of the forms that have one (``numbers``:
+        a form and how many of its first words take it, ``phrases.other_number``): looked
+        up only for a candidate likely enough to be tagged so."""
+        for (normal, core), count in self.numbers.items():
+            other = other_number(normal, core)
+            if other:
+                self.variants[other] += count
+        self.numbers = Counter()
 
     def spellings(self) -> list[str]:
         """Other spellings than ``normal``, most frequent first, each key once."""
@@ -83,6 +97,8 @@ def candidates(doc: Doc) -> list[Candidate]:
         cand.forms[phrase.normal] += 1
         if phrase.other:
             cand.variants[phrase.other] += 1
+        if phrase.core:
+            cand.numbers[(phrase.normal, phrase.core)] += 1
     phrases: dict[str, Candidate] = {}
     for group, cand in groups.items():
         cand.key = tag_key(cand.normal)  # the most common number of a topic

@@ -4,10 +4,11 @@ A chunk is ``ADJ* NOUN`` (adjectives agreeing in case with the noun, quotes allo
 between them: ``«умных» городов``) with up to two genitive groups after it
 (``развития местного самоуправления``). Each chunk yields its core phrase, the phrase
 with its tail, the core with a prepositional group (``цены на газ``), the core without its
-first adjectives, and the head noun alone as a topic, each with its normal form in the other
-number (``умные города`` / ``умный город``). Besides the chunks: names in quotes, places
-named with their kind (``городом Лусакой`` -> ``Город Лусака``) and runs of Latin words the
-NER left (``Pew Research Center``).
+first adjectives, and the head noun alone as a topic; each may be tagged in the other
+number too (``умные города`` / ``умный город``), which ``other_number`` looks up when a
+candidate is likely enough to need it (``Phrase.core``). Besides the chunks: names in
+quotes, places named with their kind (``городом Лусакой`` -> ``Город Лусака``) and runs of
+Latin words the NER left (``Pew Research Center``).
 """
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ def is_noun(token: Token) -> bool:
 
 def extract_phrases(doc: Doc, vocab: Vocab, spellings: bool = True) -> None:
     """Fill ``doc.phrases`` with PHRASE and TOPIC mentions outside the entities; with
-    ``spellings`` (what a profile trained to offer other spellings needs) also each phrase's
-    other number and the places named with their kind."""
+    ``spellings`` (what a profile trained to offer other spellings needs) also what the
+    other number of each phrase needs and the places named with their kind."""
     taken = set()
     for entity in doc.entities:
         taken.update(range(entity.start, entity.stop))
@@ -204,28 +205,29 @@ def group(tokens: Sequence[Token], marks: Sequence[str], index: int):
 def make_phrase(doc: Doc, kind: str, tokens: list[Token], vocab: Vocab, sentence_start: int,
                 previous: Optional[Phrase] = None, others: bool = True) -> Phrase:
     """``previous``: the phrase just made from the same chunk, which ``tokens`` may extend
-    (its tail as written, in both numbers); ``others``: look up the other number."""
+    (its tail as written, in both numbers); ``others``: offer the other number."""
     start, stop = tokens[0].start, tokens[-1].stop
     shaped = [common_case(t, sentence_start) for t in tokens]
     lemma = other = ''
+    core = 0
     if kind == 'TOPIC':
         lemma = lemma_form(shaped[0])
         plural = shaped[0].feats.get('Number') == 'Plur'
         # Editors tag some topics in the plural (``санкции``, ``выборы``): keep the text's number.
         normal = phrase_normal(shaped, vocab) if plural else lemma
         # the singular is the lemma; only a singular topic needs its plural looked up
-        if others:
-            other = (lemma if normal != lemma else '') if plural else other_number(normal, shaped, vocab)
+        if others and plural:
+            other = lemma if normal != lemma else ''
+        core = int(others and not plural)
     elif kind == 'CORE':
         normal = phrase_normal(shaped, vocab)
-        other = other_number(normal, shaped, vocab) if others else ''
+        core = len(tokens) if others and normal.count(' ') + 1 == len(tokens) else 0
     else:
         normal = extended(previous, shaped, vocab)
-        if normal is not None and previous.other:
-            other = previous.other + normal[len(previous.normal):]
+        core = previous.core if normal is not None else 0
         normal = normal or phrase_normal(shaped, vocab)
     return Phrase(start, stop, 'PHRASE' if kind == 'CORE' else kind, doc.text[start:stop],
-                  normal, lemma, other)
+                  normal, lemma, other, core)
 
 
 def derived(doc: Doc, kind: str, tokens: list[Token], core: Optional[Phrase]) -> Optional[Phrase]:
@@ -239,36 +241,36 @@ def derived(doc: Doc, kind: str, tokens: list[Token], core: Optional[Phrase]) ->
     if kind == 'PREP' and core.start == start:
         rest = doc.text[core.stop:stop]
         return Phrase(start, stop, 'PHRASE', text, tidy(core.normal + rest), '',
-                      tidy(core.other + rest) if core.other else '')
-    words, others = core.normal.split(' '), core.other.split(' ')
+                      tidy(core.other + rest) if core.other else '', core.core)
+    words = core.normal.split(' ')
     drop = len(words) - len(tokens)
     if kind != 'FEWER' or core.stop != stop or drop <= 0:
         return None
-    return Phrase(start, stop, 'PHRASE', text, ' '.join(words[drop:]), '',
-                  ' '.join(others[drop:]) if len(others) == len(words) else '')
+    return Phrase(start, stop, 'PHRASE', text, ' '.join(words[drop:]), '', '',
+                  len(tokens) if core.core else 0)
 
 
 _OTHERS: dict[tuple, str] = {}
 
 
-def other_number(normal: str, tokens: list[Token], vocab: Vocab) -> str:
-    """``_other_number``, remembered: it depends on the words and where the head noun is."""
-    head = next((i for i, t in enumerate(tokens) if is_noun(t)), None)
-    key = (normal, head, len(tokens))
+def other_number(normal: str, core: int, vocab: Vocab) -> str:
+    """``normal`` with its first ``core`` words, adjectives and the head noun after them, in
+    the other number (``умные города`` -> ``умный город``, ``стих`` -> ``стихи``; the words
+    after them as they are); '' where a word does not inflect so."""
+    words = normal.split(' ', core)
+    rest, words = words[core:], words[:core]
+    key = (' '.join(words), core)
     other = recall(_OTHERS, key)
     if other is MISSING:
         trim(_OTHERS)
-        other = _OTHERS[key] = _other_number(normal, tokens, vocab)
-    return other
+        other = _OTHERS[key] = _other_number(words, vocab) if len(words) == core else ''
+    return ' '.join([other] + rest) if other else ''
 
 
-def _other_number(normal: str, tokens: list[Token], vocab: Vocab) -> str:
-    """``normal`` with its head noun and the adjectives before it in the other number
-    (``умные города`` -> ``умный город``, ``стих`` -> ``стихи``; the tail as it is); ''
-    where a word does not inflect so or the words do not follow the tokens."""
-    words = normal.split(' ')
-    head = next((i for i, t in enumerate(tokens) if is_noun(t)), None)
-    if head is None or len(words) != len(tokens) or not all(w.isalpha() for w in words[:head + 1]):
+def _other_number(words: list[str], vocab: Vocab) -> str:
+    """The words, the last a noun, the ones before it adjectives, in the other number."""
+    head = len(words) - 1
+    if head < 0 or not all(w.isalpha() for w in words):
         return ''
     noun = nominative_form(vocab, words[head], 'NOUN')
     if noun is None or noun.feats.get('Number') not in ('Sing', 'Plur'):

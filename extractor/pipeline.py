@@ -135,7 +135,7 @@ class Tagger:
                     self._analyse_long(doc)
                 if ranker is not None:
                     doc.tags = ranker.rank(doc, candidates(doc), top=self.top, least=self.least,
-                                           embedding=self.models.embedding)
+                                           embedding=self.models.embedding, vocab=self.models.vocab)
                     for tag in doc.tags:
                         if not tag.mentions:  # a house tag: learned lower case, from gold
                             tag.text = proper_case(tag.text, self.models.vocab)

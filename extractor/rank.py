@@ -16,6 +16,7 @@ import math
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Optional
 
@@ -24,6 +25,7 @@ import numpy as np
 from .doc import Doc, Tag
 from .house import bag
 from .merge import Candidate
+from .phrases import other_number
 from .similarity import similarities
 from .tags import DASHES, style, tag_key
 from .trees import Forest
@@ -139,15 +141,17 @@ def design(raw: np.ndarray, kinds: list[str], lookups: np.ndarray) -> np.ndarray
 @dataclass
 class Item:
     """A tag a profile may give: its key, text, kind and the mentions behind it; ``source``
-    is the index of its candidate (-1 for none): one candidate gives at most one tag."""
+    is the index of its candidate (-1 for none): one candidate gives at most one tag;
+    ``how`` it spells that candidate (``PROPOSED``: it is the house's or the neighbours' tag)."""
     key: str
     text: str
     kind: str
     mentions: list
     source: int = -1
+    how: int = -1
 
 
-TEXT, SURNAME, VARIANT = 0, 1, 2  # how an item spells its candidate
+TEXT, SURNAME, VARIANT, PROPOSED = 0, 1, 2, -1  # how an item spells its candidate
 
 
 def spellings(cand: Candidate, normal: Optional[str] = None, joined: bool = False,
@@ -168,26 +172,38 @@ def spellings(cand: Candidate, normal: Optional[str] = None, joined: bool = Fals
         yield tag_key(text), text, VARIANT
 
 
+@dataclass
+class Facts:
+    """What the house classifier and the neighbours say of a document, for its items' rows."""
+    house: dict           # key -> the house classifier's probability
+    votes: dict           # key -> the neighbours' share of votes
+    top: float            # the nearest neighbour's similarity
+    habits: np.ndarray    # ``HABITS``
+    site_habits: Optional[np.ndarray] = None  # ``SITE_HABITS`` (a profile of several sites)
+
+
 def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Lookups,
           house=None, neighbours=None, borrow: bool = True,
           sites=None) -> tuple[list[Item], np.ndarray]:
-    """Every tag the profile may give the document, and its row of ``feature_names()``.
-    ``borrow``: the neighbours may propose tags of their own, not only vote; ``sites``
-    (a profile of several sites): which one's habits the document resembles.
+    """Every tag the profile may give the document, and its row of ``feature_names()``:
+    ``proposals`` and, where the profile offers them, every candidate's other spellings."""
+    found, facts = proposals(cands, counts, lookups, house, neighbours, borrow, sites)
+    if lookups.variants:
+        found += variant_items(cands, range(len(cands)), lookups, {item.key for item in found})
+    return found, rows(found, cands, raw, lookups, facts)
 
-    Features an item does not have (a house tag that is no candidate) are NaN: the trees
-    learn where those go.
-    """
+
+def proposals(cands: list[Candidate], counts: Counter, lookups: Lookups, house=None,
+              neighbours=None, borrow: bool = True, sites=None) -> tuple[list[Item], Facts]:
+    """The candidates' own spellings (normal form, a person's surname), the house's tags and
+    (``borrow``) the neighbours', each key once; and the facts their rows need. ``sites``
+    (a profile of several sites): which one's habits the document resembles."""
     chosen: dict[str, Item] = {}
-    index, how = [], []
     normals = [cand.normal for cand in cands]
     for i, cand in enumerate(cands):
-        for key, text, spelled in spellings(cand, normals[i], lookups.joined, lookups.variants):
+        for key, text, how in spellings(cand, normals[i], lookups.joined):
             if key and key not in chosen:
-                chosen[key] = Item(key, text, cand.kind, cand.mentions, i)
-                index.append(i)
-                how.append(spelled)
-    n_cands = len(chosen)
+                chosen[key] = Item(key, text, cand.kind, cand.mentions, i, how)
     # A name the article gives alone (the NER may miss a lone surname: any capitalized word)
     # is the house's or the neighbours' two-word name ending with it (``путин`` ->
     # ``владимир путин``): one tag of the two.
@@ -203,28 +219,51 @@ def items(cands: list[Candidate], raw: np.ndarray, counts: Counter, lookups: Loo
         if vote >= VOTE_FLOOR and key not in chosen:
             chosen[key] = Item(key, lookups.spelling.get(key, key), 'TOPIC', [],
                                names.get(key.split(' ')[1], -1) if key.count(' ') == 1 else -1)
-    found = list(chosen.values())
+    facts = Facts(house_p, votes, top, habits,
+                  sites.mean_habits(counts) if sites is not None else None)
+    return list(chosen.values()), facts
+
+
+def variant_items(cands: list[Candidate], which, lookups: Lookups, taken: set) -> list[Item]:
+    """The other spellings (``VARIANT``) of the candidates ``which`` whose keys are not
+    ``taken`` yet (it takes them)."""
+    out = []
+    for i in which:
+        cand = cands[i]
+        for key, text, how in spellings(cand, None, lookups.joined, variants=True):
+            if how == VARIANT and key and key not in taken:
+                taken.add(key)
+                out.append(Item(key, text, cand.kind, cand.mentions, i, how))
+    return out
+
+
+def rows(found: list[Item], cands: list[Candidate], raw: np.ndarray, lookups: Lookups,
+         facts: Facts) -> np.ndarray:
+    """The items' rows of ``feature_names()``. Features an item does not have (a house tag
+    that is no candidate) are NaN: the trees learn where those go."""
     x = np.full((len(found), len(feature_names())), np.nan)
     width = len(candidate_names())
-    if n_cands:
-        keys = [item.key for item in found[:n_cands]]
-        x[:n_cands, :width] = design(raw[index], [cands[i].kind for i in index], lookups.rows(keys))
+    how = np.array([item.how for item in found], dtype=np.int64)
+    spelled = np.flatnonzero(how != PROPOSED)
+    if len(spelled):
+        index = [found[i].source for i in spelled]
+        x[spelled, :width] = design(raw[index], [cands[i].kind for i in index],
+                                    lookups.rows([found[i].key for i in spelled]))
     keys = [item.key for item in found]
-    house_col = np.array([house_p.get(key, np.nan) for key in keys], dtype=np.float64)
+    house_col = np.array([facts.house.get(key, np.nan) for key in keys], dtype=np.float64)
     x[:, width] = house_col
     x[:, width + 1] = ~np.isnan(house_col)
-    x[:, width + 2] = np.arange(len(found)) < n_cands
-    x[:, width + 3] = [votes.get(key, 0.0) for key in keys]
-    x[:, width + 4] = top
+    x[:, width + 2] = how != PROPOSED
+    x[:, width + 3] = [facts.votes.get(key, 0.0) for key in keys]
+    x[:, width + 4] = facts.top
     x[:, width + 5] = np.array([lookups.tags.get(key, 0) for key in keys]) / max(lookups.n_docs, 1)
-    how = np.array(how + [TEXT] * (len(found) - n_cands))
     x[:, width + 6] = how == SURNAME
     x[:, width + 7] = how == VARIANT
     at = width + len(ITEM)
-    x[:, at:at + len(HABITS)] = habits
-    if sites is not None:
-        x[:, at + len(HABITS):at + len(HABITS) + len(SITE_HABITS)] = sites.mean_habits(counts)
-    return found, x
+    x[:, at:at + len(HABITS)] = facts.habits
+    if facts.site_habits is not None:
+        x[:, at + len(HABITS):at + len(HABITS) + len(SITE_HABITS)] = facts.site_habits
+    return x
 
 
 def best_first(found: list[Item], probs: np.ndarray) -> np.ndarray:
@@ -258,7 +297,7 @@ class Heuristic:
     house = None
 
     def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = TOP,
-             least: Optional[int] = None, embedding=None) -> list[Tag]:
+             least: Optional[int] = None, embedding=None, vocab=None) -> list[Tag]:
         """The first ``top`` candidates by score (``least`` is ignored: no cut to lift)."""
         return self.rank_raw(cands, raw_features(doc, cands), top)
 
@@ -309,45 +348,31 @@ class Ranker:
                    meta['least'], meta['borrow'], sites, columns)
 
     def scored(self, cands: list[Candidate], raw: np.ndarray, counts: Counter,
-               top: Optional[int] = None) -> list[Tag]:
+               top: Optional[int] = None, vocab=None) -> list[Tag]:
         """Every item (the first ``top``) as a Tag with its probability, best first."""
-        return self._ranked(cands, raw, counts, top, cut_list=False)
+        return self._ranked(cands, raw, counts, top, cut_list=False, vocab=vocab)
 
     def rank(self, doc: Doc, cands: list[Candidate], top: Optional[int] = DEFAULT_TOP,
-             least: Optional[int] = None, embedding=None) -> list[Tag]:
+             least: Optional[int] = None, embedding=None, vocab=None) -> list[Tag]:
         """Tags best first, as many as maximize the expected F1, at least ``least`` (default:
         the profile's own; a site that tags generously asks for more); at most ``top``.
-        ``embedding``: natasha's navec, for the candidates' closeness to the article."""
+        ``embedding``: natasha's navec, for the candidates' closeness to the article;
+        ``vocab``: the morphology that looks up the other number of a likely phrase."""
         if self.columns is not None and feature_names().index('similarity') not in self.columns:
             embedding = None  # a profile trained before the feature: not worth computing
-        return self.rank_rows(cands, raw_features(doc, cands, embedding), bag(doc), top, least)
+        return self.rank_rows(cands, raw_features(doc, cands, embedding), bag(doc), top, least,
+                              vocab)
 
     def rank_rows(self, cands: list[Candidate], raw: np.ndarray, counts: Counter,
-                  top: Optional[int] = DEFAULT_TOP, least: Optional[int] = None) -> list[Tag]:
-        return self._ranked(cands, raw, counts, top, cut_list=True, least=least)
-
-    def probabilities(self, found: list[Item], x: np.ndarray) -> np.ndarray:
-        """The trees' probability of each item. Other spellings are scored for the
-        ``SPELLED`` candidates likeliest by their own spelling only, the rest get 0: a long
-        article offers hundreds, and only a likely candidate's other spelling becomes a tag."""
-        rows = x if self.columns is None else x[:, self.columns]
-        other = x[:, feature_names().index('variant')] == 1
-        probs = np.zeros(len(found))
-        own = np.flatnonzero(~other)
-        probs[own] = self.screened(rows[own])
-        if other.sum() <= SPELLED:
-            probs[other] = self.forest.probabilities(rows[other])
-            return probs
-        likely = {found[i].source for i in own[np.argsort(-probs[own], kind='stable')[:SPELLED]]}
-        spelled = np.array([o and found[i].source in likely for i, o in enumerate(other)])
-        if spelled.any():
-            probs[spelled] = self.forest.probabilities(rows[spelled])
-        return probs
+                  top: Optional[int] = DEFAULT_TOP, least: Optional[int] = None,
+                  vocab=None) -> list[Tag]:
+        return self._ranked(cands, raw, counts, top, cut_list=True, least=least, vocab=vocab)
 
     def screened(self, rows: np.ndarray) -> np.ndarray:
         """Probabilities of ``rows``: by the whole bag for the ``SCREENED`` likeliest by its
         first member, by that member alone for the rest (a long article's hundreds of
         unlikely words need no finer estimate)."""
+        rows = rows if self.columns is None else rows[:, self.columns]
         if len(rows) <= SCREENED or len(self.forest.members) < 2:
             return self.forest.probabilities(rows)
         probs = self.forest.probabilities(rows, member=0)
@@ -355,13 +380,34 @@ class Ranker:
         probs[best] = self.forest.probabilities(rows[best])
         return probs
 
+    def scored_items(self, cands: list[Candidate], raw: np.ndarray, counts: Counter,
+                     vocab=None) -> tuple[list[Item], np.ndarray]:
+        """Every item and its probability. Other spellings are offered for the ``SPELLED``
+        candidates likeliest by their own spelling only (a long article has hundreds, and
+        only a likely candidate's other spelling becomes a tag); with ``vocab``, their
+        phrases' other number is looked up then."""
+        lookups = self.lookups
+        found, facts = proposals(cands, counts, lookups, self.house, self.neighbours,
+                                 self.borrow, self.sites)
+        probs = self.screened(rows(found, cands, raw, lookups, facts))
+        if not lookups.variants or not cands:
+            return found, probs
+        likely = {found[i].source for i in np.argsort(-probs, kind='stable')[:SPELLED]} - {-1}
+        if vocab is not None:
+            for i in likely:
+                cands[i].resolve(partial(other_number, vocab=vocab))
+        more = variant_items(cands, sorted(likely), lookups, {item.key for item in found})
+        if not more:
+            return found, probs
+        x = rows(more, cands, raw, lookups, facts)
+        more_probs = self.forest.probabilities(x if self.columns is None else x[:, self.columns])
+        return found + more, np.concatenate([probs, more_probs])
+
     def _ranked(self, cands, raw, counts, top: Optional[int], cut_list: bool,
-                least: Optional[int] = None) -> list[Tag]:
+                least: Optional[int] = None, vocab=None) -> list[Tag]:
         if not cands and not counts:  # no names, no content words: nothing to tag
             return []
-        found, x = items(cands, raw, counts, self.lookups, self.house, self.neighbours,
-                         self.borrow, self.sites)
-        probs = self.probabilities(found, x)
+        found, probs = self.scored_items(cands, raw, counts, vocab)
         order = best_first(found, probs)
         if cut_list:
             order = order[:cut(probs[order], self.expected, self.least if least is None else least)]

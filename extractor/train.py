@@ -20,6 +20,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -29,6 +30,7 @@ from .evaluate import GoldRecord, read_gold, record_text
 from .house import HouseTags, bag, vectorizer as lemma_vectorizer, words
 from .merge import Candidate, candidates
 from .neighbours import Neighbours
+from .phrases import other_number
 from .sites import Sites
 from .rank import (KINDS, SURNAME, Lookups, Ranker, best_first, cut, feature_names, items,
                    raw_features, spellings)
@@ -97,6 +99,9 @@ def _extract(chunk: list) -> list:
     out = []
     for doc in _worker.pipe(chunk, ranked=False, errors='yield'):
         cands = candidates(doc) if doc.error is None else []
+        others = partial(other_number, vocab=_worker.models.vocab)
+        for cand in cands:  # every spelling: the trees learn which ones editors choose
+            cand.resolve(others)
         out.append((doc.id, cands, raw_features(doc, cands, _worker.models.embedding), bag(doc)))
     return out
 
