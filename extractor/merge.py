@@ -70,7 +70,9 @@ def candidates(doc: Doc) -> list[Candidate]:
         key = tag_key(entity.normal)
         if not key:
             continue
-        cand = groups.setdefault(key, Candidate(key, entity.type))
+        cand = groups.get(key)
+        if cand is None:
+            cand = groups[key] = Candidate(key, entity.type)
         cand.mentions.append((entity.start, entity.stop))
         cand.forms[entity.normal] += 1
         cand.types[entity.type] += 1
@@ -90,7 +92,9 @@ def candidates(doc: Doc) -> list[Candidate]:
             continue
         if not group:
             continue
-        cand = groups.setdefault(group, Candidate(group, phrase.kind))
+        cand = groups.get(group)
+        if cand is None:
+            cand = groups[group] = Candidate(group, phrase.kind)
         if phrase.kind == 'ORG':  # a Latin name: the chunker read its words as a topic
             cand.kind = 'ORG'
         cand.mentions.append((phrase.start, phrase.stop))

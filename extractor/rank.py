@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
@@ -41,29 +40,32 @@ def title_stop(text: str) -> int:
 
 
 def raw_features(doc: Doc, cands: list[Candidate], embedding=None) -> np.ndarray:
-    """Per-candidate features that need nothing but the document (rows follow ``cands``);
-    ``embedding`` (natasha's navec) adds each candidate's closeness to the article."""
+    """Per-candidate features that need nothing but the document (rows follow ``cands``, their
+    mentions in text order); ``embedding`` (natasha's navec) adds each candidate's closeness
+    to the article."""
+    if not cands:
+        return np.zeros((0, len(RAW)))
     length = max(len(doc.text.rstrip()), 1)  # trailing white space (a reader's choice) counts not
     title = title_stop(doc.text)
-    starts = [s.start for s in doc.sentences] or [0]
-    n_sents = len(starts)
-    top_freq = max((len(c.mentions) for c in cands), default=1)
-    rows = []
-    for cand in cands:
-        freq = len(cand.mentions)
-        first, last = cand.mentions[0][0] / length, cand.mentions[-1][0] / length
-        sents = len({bisect_right(starts, start) for start, _ in cand.mentions})
-        normal = cand.normal
-        rows.append([
-            math.log1p(freq), freq / top_freq, first, last - first, sents / n_sents,
-            float(any(start < title for start, _ in cand.mentions)),
-            float(cand.key.count(' ') + 1), float(normal[:1].isupper()),
-            float(any(w.isupper() and len(w) > 1 for w in normal.split())),
-            math.log(length),
-        ])
-    raw = np.array(rows, dtype=np.float64).reshape(len(cands), len(RAW) - 2)
-    return np.column_stack([raw, nested(doc, cands),
-                            similarities(doc, [c.normal for c in cands], embedding)])
+    starts = np.array([s.start for s in doc.sentences] or [0])
+    counts = np.array([len(c.mentions) for c in cands])
+    offsets = np.cumsum(counts) - counts
+    mentions = np.array([start for c in cands for start, _ in c.mentions])
+    first, last = mentions[offsets] / length, mentions[offsets + counts - 1] / length
+    # distinct (candidate, sentence) pairs, counted per candidate
+    sentence = np.searchsorted(starts, mentions, side='right')
+    pairs = np.unique(np.repeat(np.arange(len(cands)), counts) * (len(starts) + 1) + sentence)
+    sents = np.bincount(pairs // (len(starts) + 1), minlength=len(cands))
+    normals = [c.normal for c in cands]
+    words = np.array([[c.key.count(' ') + 1, normal[:1].isupper(),
+                       any(w.isupper() and len(w) > 1 for w in normal.split())]
+                      for c, normal in zip(cands, normals)], dtype=np.float64)
+    return np.column_stack([
+        np.log1p(counts), counts / counts.max(), first, last - first,
+        sents / len(starts), mentions[offsets] < title,
+        words, np.full(len(cands), math.log(length)),
+        nested(doc, cands), similarities(doc, normals, embedding),
+    ]).astype(np.float64)
 
 
 def nested(doc: Doc, cands: list[Candidate]) -> np.ndarray:
@@ -93,6 +95,7 @@ HABITS = ['nb_log_gold', 'nb_surnames', 'nb_full_names', 'nb_in_text']
 SITE_HABITS = ['site_log_gold', 'site_surnames', 'site_full_names', 'site_in_text']
 SPELLED = 60  # candidates whose other spellings are scored (``Ranker.probabilities``)
 SCREENED = 100  # items the whole bag scores (``Ranker.screened``)
+SCREENED_SPELLINGS = 30  # and other spellings of the likely candidates
 VOTE_FLOOR = 0.15  # a tag only the neighbours propose needs this share of their votes
 HOUSE_FLOOR = 0.01  # and one only the house classifier proposes, this probability
 
@@ -368,15 +371,15 @@ class Ranker:
                   vocab=None) -> list[Tag]:
         return self._ranked(cands, raw, counts, top, cut_list=True, least=least, vocab=vocab)
 
-    def screened(self, rows: np.ndarray) -> np.ndarray:
-        """Probabilities of ``rows``: by the whole bag for the ``SCREENED`` likeliest by its
-        first member, by that member alone for the rest (a long article's hundreds of
-        unlikely words need no finer estimate)."""
+    def screened(self, rows: np.ndarray, keep: int = SCREENED) -> np.ndarray:
+        """Probabilities of ``rows``: by the whole bag for the ``keep`` likeliest by its first
+        member, by that member alone for the rest (a long article's hundreds of unlikely
+        words need no finer estimate)."""
         rows = rows if self.columns is None else rows[:, self.columns]
-        if len(rows) <= SCREENED or len(self.forest.members) < 2:
+        if len(rows) <= keep or len(self.forest.members) < 2:
             return self.forest.probabilities(rows)
         probs = self.forest.probabilities(rows, member=0)
-        best = np.argsort(-probs, kind='stable')[:SCREENED]
+        best = np.argsort(-probs, kind='stable')[:keep]
         probs[best] = self.forest.probabilities(rows[best])
         return probs
 
@@ -400,7 +403,7 @@ class Ranker:
         if not more:
             return found, probs
         x = rows(more, cands, raw, lookups, facts)
-        more_probs = self.forest.probabilities(x if self.columns is None else x[:, self.columns])
+        more_probs = self.screened(x, SCREENED_SPELLINGS)
         return found + more, np.concatenate([probs, more_probs])
 
     def _ranked(self, cands, raw, counts, top: Optional[int], cut_list: bool,
