@@ -22,25 +22,30 @@ def similarities(doc: Doc, normals: list[str], embedding) -> np.ndarray:
     ids = embedding.vocab.word_ids
     content = [i for i in (ids.get(t.text.lower()) for t in doc.tokens if t.pos in CONTENT)
                if i is not None]
-    phrases = [[i for i in (ids.get(w) for w in normal.lower().replace('-', ' ').split())
-                if i is not None] for normal in normals]
-    distinct = sorted(set(content).union(*phrases))
     if not content:
         return out
-    where = {word: row for row, word in enumerate(distinct)}
+    phrases = [[i for i in map(ids.get, normal.lower().replace('-', ' ').split()) if i is not None]
+               for normal in normals]
+    lengths = np.array([len(words) for words in phrases])
+    known = np.flatnonzero(lengths)
+    if not len(known):
+        return out
+    words = np.array(content + [i for words in phrases for i in words])
+    distinct, where = np.unique(words, return_inverse=True)
     pq = embedding.pq
     vectors = pq.codes[pq.qdims, pq.indexes[distinct]].reshape(len(distinct), -1)
-    weights = np.zeros(len(distinct), dtype=vectors.dtype)
-    np.add.at(weights, [where[i] for i in content], 1.0)
+    weights = np.bincount(where[:len(content)], minlength=len(distinct)).astype(vectors.dtype)
     article = (vectors * weights[:, None]).sum(axis=0)
     article /= np.linalg.norm(article) or 1.0
-    known = [index for index, words in enumerate(phrases) if words]
-    if not known:
-        return out
-    # every known candidate's words in one gather, summed per candidate (no BLAS: tiny sizes)
-    rows = vectors[[where[i] for index in known for i in phrases[index]]]
-    starts = np.cumsum([0] + [len(phrases[index]) for index in known[:-1]])
-    sums = np.add.reduceat(rows, starts, axis=0)
+    # every known candidate's words in one gather, summed per candidate word by word (no BLAS:
+    # tiny sizes; ``reduceat`` over rows is slower)
+    rows = vectors[where[len(content):]]
+    lengths = lengths[known]
+    starts = np.cumsum(lengths) - lengths
+    sums = rows[starts]
+    for k in range(1, lengths.max()):
+        longer = np.flatnonzero(lengths > k)
+        sums[longer] += rows[starts[longer] + k]
     norms = np.sqrt((sums * sums).sum(axis=1))
     out[known] = (sums * article).sum(axis=1) / np.where(norms > 0, norms, 1.0)
     return out
