@@ -5,8 +5,9 @@ seed and features per split; the average of their probabilities varies less from
 fit than any one) and keeps their trees as flat node arrays (``Forest.from_sklearn``,
 ``save`` -> ``ranker.npz``); ``members[m]`` is the first tree of member ``m``. For tagging, each tree is
 laid out as a complete binary tree of its ensemble's depth (a leaf above the last level passes
-every row down to copies of itself), so all trees step one level at once for all rows with a
-few array look-ups: the children of ``i`` are ``2i+1`` and ``2i+2``. No scikit-learn and no
+every row down to copies of itself), so all trees of a member step one level at once for a
+block of rows with a few array look-ups: the children of ``i`` are ``2i+1`` and ``2i+2``.
+(A member and a block at a time keep the arrays in the cache.) No scikit-learn and no
 pickle at run time.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Optional
 import numpy as np
 
 MAX_DEPTH = 12  # a complete tree of this depth has 8,191 inner positions
+BLOCK = 128  # rows walked at once
 FIELDS = ('feature', 'threshold', 'missing_left', 'left', 'right', 'is_leaf', 'value')
 
 
@@ -105,32 +107,34 @@ class Forest:
         """Each member's log-odds for each row of ``x`` (rows x members): its baseline plus
         the sum of its trees' leaf values; ``member``: that one's alone (rows x 1)."""
         x = np.asarray(x, dtype=np.float64)
-        baseline, members = self.baseline, self.members
-        trees = slice(None)
-        if member is not None:
-            stop = self.members[member + 1] if member + 1 < len(self.members) else len(self.roots)
-            trees = slice(self.members[member], stop)
-            baseline, members = self.baseline[member:member + 1], np.zeros(1, dtype=np.int64)
-        split_feature, split_threshold = self.split_feature[trees], self.split_threshold[trees]
-        split_nan_left, leaf_value = self.split_nan_left[trees], self.leaf_value[trees]
-        if not len(x) or not len(split_feature):
-            return np.tile(baseline, (len(x), 1))
-        count, inner = split_feature.shape
+        members = range(len(self.members)) if member is None else [member]
+        if not len(x) or not len(self.roots):
+            return np.tile(self.baseline[list(members)], (len(x), 1))
+        if len(x) > BLOCK:  # a block of rows at a time: the walk's arrays stay in the cache
+            return np.concatenate([self.raw(x[i:i + BLOCK], member) for i in range(0, len(x), BLOCK)])
         rows, columns = x.shape
         # Each row twice: NaN as -inf (which goes left of any threshold), then as is (NaN goes
         # right of every one); a split reads the copy its missing values go to.
         both = np.hstack([np.where(np.isnan(x), -np.inf, x), x]).ravel()
-        cells = (split_feature + np.where(split_nan_left, 0, columns)).ravel()
-        thresholds = split_threshold.ravel()
         starts = (np.arange(rows) * 2 * columns)[:, None]
+        # one member at a time: its trees' nodes stay in the cache too
+        return np.column_stack([self._member_raw(m, both, starts, columns) for m in members])
+
+    def _member_raw(self, member: int, both: np.ndarray, starts: np.ndarray,
+                    columns: int) -> np.ndarray:
+        stop = self.members[member + 1] if member + 1 < len(self.members) else len(self.roots)
+        trees = slice(self.members[member], stop)
+        count, inner = stop - self.members[member], self.split_feature.shape[1]
+        cells = (self.split_feature[trees] + np.where(self.split_nan_left[trees], 0, columns)).ravel()
+        thresholds = self.split_threshold[trees].ravel()
         first = np.arange(count) * inner  # each tree's inner positions start here
-        index = np.broadcast_to(first, (rows, count)).copy()
+        index = np.broadcast_to(first, (len(starts), count)).copy()
         for _ in range(self.depth):
             left = both[starts + cells[index]] <= thresholds[index]
             index += index - first + 1 + ~left  # position p -> 2p + 1 (left) or 2p + 2
         # last-level position p of tree t: leaf t * (inner + 1) + p - inner
-        leaves = leaf_value.ravel()[index + np.arange(count) - inner]
-        return baseline + np.add.reduceat(leaves, members, axis=1)
+        leaves = self.leaf_value[trees].ravel()[index + np.arange(count) - inner]
+        return self.baseline[member] + leaves.sum(axis=1)
 
     def probabilities(self, x: np.ndarray, member: Optional[int] = None) -> np.ndarray:
         """The members' mean probability for each row of ``x``; ``member``: that one's alone
