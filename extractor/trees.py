@@ -128,10 +128,14 @@ class Forest:
         cells = (self.split_feature[trees] + np.where(self.split_nan_left[trees], 0, columns)).ravel()
         thresholds = self.split_threshold[trees].ravel()
         first = np.arange(count) * inner  # each tree's inner positions start here
+        step = 2 - first
         index = np.broadcast_to(first, (len(starts), count)).copy()
         for _ in range(self.depth):
             left = both[starts + cells[index]] <= thresholds[index]
-            index += index - first + 1 + ~left  # position p -> 2p + 1 (left) or 2p + 2
+            # position p = index - first -> 2p + 1 (left) or 2p + 2, in place
+            index += index
+            index += step
+            index -= left
         # last-level position p of tree t: leaf t * (inner + 1) + p - inner
         leaves = self.leaf_value[trees].ravel()[index + np.arange(count) - inner]
         return self.baseline[member] + leaves.sum(axis=1)
