@@ -271,3 +271,25 @@ def test_a_profile_trained_before_a_feature_reads_the_columns_it_knows(tmp_path)
     (folder / 'ranker.json').write_text(json.dumps(meta), encoding='utf-8')
     with pytest.raises(ValueError, match='retrain'):
         Ranker.load(folder)
+
+
+def test_other_spellings_are_looked_up_for_the_likeliest_candidates_only(tagger, monkeypatch):
+    """A long article has hundreds of phrases: only the likeliest ones' other number is made."""
+    from extractor import rank
+    from extractor.rank import VARIANT, Ranker
+
+    monkeypatch.setattr(rank, 'SPELLED', 2)
+    column = feature_names().index('log_freq')
+    # one split: a candidate is likely when its log_freq is above 0.5
+    forest = Forest([column, 0, 0], [0.5, 0, 0], [True] * 3, [1, -1, -1], [2, -1, -1],
+                    [False, True, True], [0.0, -5.0, 5.0], roots=[0], baseline=[0.0], depth=1)
+    words = ['город', 'стих', 'дом', 'лес']
+    cands = [Candidate(w, 'TOPIC', [(i, i + 1)], Counter({w: 1}), numbers=Counter({(w, 1): 1}))
+             for i, w in enumerate(words)]
+    raw = np.zeros((4, len(RAW)))
+    raw[:2, RAW.index('log_freq')] = 1.0
+    ranker = Ranker(forest, Lookups(1, {}, {}, variants=True))
+    found, probs = ranker.scored_items(cands, raw, Counter(), tagger.models.vocab)
+    variants = {item.key: probs[i] for i, item in enumerate(found) if item.how == VARIANT}
+    assert set(variants) == {'города', 'стихи'} and min(variants.values()) > 0.9
+    assert cands[2].numbers and not cands[0].numbers  # the unlikely ones never looked up
