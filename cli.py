@@ -124,6 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             train.train(args.gold, args.profile, out, jobs=args.jobs or os.cpu_count() or 1,
                         use_all=args.all, borrow=args.borrow, house=args.house, command=command,
                         **({'folds': args.folds} if args.folds else {}),
+                        **({'bag': args.bag} if args.bag else {}),
                         log=lambda m: print(m, file=sys.stderr),
                         progress=bar.update, cache=Path(args.cache) if args.cache else None)
         except ValueError as error:
@@ -223,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument('--folds', type=fold_count, default=None, metavar='K',
                     help='out-of-fold rounds that make the rows and tune the cut (2-10, default 3); '
                          'more: each round\'s archive closer to the whole, longer training')
+    tr.add_argument('--bag', type=positive, default=None, metavar='N',
+                    help='tree ensembles averaged (default 4): more are steadier from fit to fit, '
+                         'fewer tag faster')
     tr.add_argument('--cache', metavar='DIR', help='keep extracted candidates here, to reuse across profiles')
     tr.add_argument('--no-borrow', dest='borrow', action='store_false',
                     help="tag only what the article names and the house tags: similar articles vote "

@@ -93,7 +93,7 @@ ITEM = ['house', 'is_house', 'is_candidate', 'vote', 'top_similarity', 'tag_rate
 HABITS = ['nb_log_gold', 'nb_surnames', 'nb_full_names', 'nb_in_text']
 # and as the habits of the profile's site it resembles (``sites.py``; none for one site).
 SITE_HABITS = ['site_log_gold', 'site_surnames', 'site_full_names', 'site_in_text']
-SPELLED = 60  # candidates whose other spellings are scored (``Ranker.probabilities``)
+SPELLED = 60  # candidates whose other spellings are offered (``Ranker.scored_items``)
 SCREENED = 100  # items the whole bag scores (``Ranker.screened``)
 SCREENED_SPELLINGS = 30  # and other spellings of the likely candidates
 VOTE_FLOOR = 0.15  # a tag only the neighbours propose needs this share of their votes
@@ -141,6 +141,9 @@ def design(raw: np.ndarray, kinds: list[str], lookups: np.ndarray) -> np.ndarray
     return np.column_stack([base] + crossed)
 
 
+TEXT, SURNAME, VARIANT, PROPOSED = 0, 1, 2, -1  # how an item spells its candidate
+
+
 @dataclass
 class Item:
     """A tag a profile may give: its key, text, kind and the mentions behind it; ``source``
@@ -151,10 +154,7 @@ class Item:
     kind: str
     mentions: list
     source: int = -1
-    how: int = -1
-
-
-TEXT, SURNAME, VARIANT, PROPOSED = 0, 1, 2, -1  # how an item spells its candidate
+    how: int = PROPOSED
 
 
 def spellings(cand: Candidate, normal: Optional[str] = None, joined: bool = False,

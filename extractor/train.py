@@ -343,12 +343,12 @@ def mean_f1(ranked: list[tuple[np.ndarray, np.ndarray, int]], expected: float,
     return total / max(len(ranked), 1)
 
 
-def choose_cut(rows: list[Rows], folds: int) -> tuple[float, int, float]:
+def choose_cut(rows: list[Rows], folds: int, bag: int = BAG) -> tuple[float, int, float]:
     """The cut's (``expected``, ``least``) that maximize mean exact F1, and that F1, with
     trees fitted out of fold."""
     ranked = []
     for fold in range(folds):
-        forest = Forest.from_sklearn(fit_trees([r for r in rows if r.fold != fold]))
+        forest = Forest.from_sklearn(fit_trees([r for r in rows if r.fold != fold], bag))
         for r in rows:
             if r.fold == fold:
                 probs = forest.probabilities(r.x)  # as the ranker will at tagging time
@@ -361,22 +361,23 @@ def choose_cut(rows: list[Rows], folds: int) -> tuple[float, int, float]:
 
 def fit_profile(samples: list[Sample], folds: int = FOLDS, house: bool = True,
                 borrow: bool = True, log: Callable[[str], None] = print,
-                salt: int = 1) -> tuple[Ranker, dict]:
+                salt: int = 1, bag: int = BAG) -> tuple[Ranker, dict]:
     """Fit the trees on out-of-fold rows, tune the cut out of fold, keep the whole archive.
 
     ``borrow``: the neighbours may propose tags the article does not contain (a site's
     story tags); without it they only vote for the article's candidates and house tags.
     ``salt`` (0-4) picks which bits of the duplicate-group hash deal the folds: other
     salts give other, equally valid fits, and their spread is the fitting's own noise.
+    ``bag``: how many tree ensembles are averaged (more: steadier, slower to tag).
     """
     rows = out_of_fold_rows(samples, folds, house, borrow, log, salt)
-    expected, least, f1 = choose_cut(rows, folds)
+    expected, least, f1 = choose_cut(rows, folds, bag)
     log(f'cut: expected gold = {expected:.2f} x the probabilities, at least {least} tags; '
         f'out-of-fold exact F1 {f1:.3f}')
     archive = Archive.of(samples, house)
-    ranker = Ranker(Forest.from_sklearn(fit_trees(rows)), archive.lookups, archive.house,
+    ranker = Ranker(Forest.from_sklearn(fit_trees(rows, bag)), archive.lookups, archive.house,
                     archive.neighbours, expected, least, borrow, archive.sites)
-    return ranker, {'oof_exact_f1': round(f1, 4), 'folds': folds, 'expected': expected,
+    return ranker, {'oof_exact_f1': round(f1, 4), 'folds': folds, 'bag': bag, 'expected': expected,
                     'least': least, 'borrow': borrow,
                     'house_tags': len(archive.house.tags) if archive.house else 0,
                     'sites': len(archive.sites.habits) if archive.sites else 1,
@@ -390,7 +391,7 @@ def save(ranker: Ranker, folder: Path, card: dict) -> None:
     ``neighbours.npz`` and ``CARD.md`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     meta = {'features': feature_names(), 'expected': ranker.expected, 'least': ranker.least,
-            'borrow': ranker.borrow, 'trees': TREES, 'bag': BAG}
+            'borrow': ranker.borrow, 'trees': TREES, 'bag': card.get('bag', BAG)}
     (folder / 'ranker.json').write_text(json.dumps(meta, indent=1), encoding='utf-8')
     ranker.forest.save(folder / 'ranker.npz')
     lk = ranker.lookups
@@ -410,13 +411,14 @@ def save(ranker: Ranker, folder: Path, card: dict) -> None:
 
 
 def model_card(card: dict) -> str:
+    bag = card.get('bag', BAG)
     lines = [f'# Model profile `{card["profile"]}`', '',
              f'- data: {", ".join(card["data"])} ({card["docs"]} training documents, '
              f'{card["split"]})',
              f'- date: {card["date"]}',
              f'- command: `{card["command"]}`',
-             f'- fitted: a bag of {BAG} boosted tree ensembles (scikit-learn '
-             f'HistGradientBoostingClassifier, {TREES}, seeds 0-{BAG - 1}, probabilities averaged) '
+             f'- fitted: a bag of {bag} boosted tree ensembles (scikit-learn '
+             f'HistGradientBoostingClassifier, {TREES}, seeds 0-{bag - 1}, probabilities averaged) '
              f'over {len(feature_names())} features of {card["rows"]} out-of-fold items '
              f'({", ".join(KINDS)} candidates, people also by surname, other spellings: a place '
              f'with its kind, a phrase in the other number; house tags; neighbours\' '
@@ -438,7 +440,8 @@ def model_card(card: dict) -> str:
 def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: bool = False,
           borrow: bool = True, house: bool = True, folds: int = FOLDS,
           test_share: float = 0.2, command: str = '', log: Callable[[str], None] = print,
-          progress: Optional[Callable[[int], None]] = None, cache: Optional[Path] = None) -> dict:
+          progress: Optional[Callable[[int], None]] = None, cache: Optional[Path] = None,
+          bag: int = BAG) -> dict:
     """Read gold, extract candidates, fit and save the profile; returns its card."""
     started = time.time()
     records, sources = [], []
@@ -455,7 +458,7 @@ def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: boo
     samples = extract(records, jobs=jobs, progress=progress, cache=cache)
     for sample, source in zip(samples, sources):
         sample.source = source
-    ranker, card = fit_profile(samples, folds=folds, house=house, borrow=borrow, log=log)
+    ranker, card = fit_profile(samples, folds=folds, house=house, borrow=borrow, log=log, bag=bag)
     card.update(profile=profile, data=[Path(p).name for p in paths], docs=len(samples),
                 split='all documents' if use_all else
                 f'the train side of a split by duplicate group, test share {test_share}',
