@@ -96,6 +96,7 @@ SITE_HABITS = ['site_log_gold', 'site_surnames', 'site_full_names', 'site_in_tex
 SPELLED = 60  # candidates whose other spellings are offered (``Ranker.scored_items``)
 SCREENED = 100  # items the whole bag scores (``Ranker.screened``)
 SCREENED_SPELLINGS = 30  # and other spellings of the likely candidates
+SCREENING_TREES = 50  # the first member's first trees screen the items (``Ranker.screened``)
 VOTE_FLOOR = 0.15  # a tag only the neighbours propose needs this share of their votes
 HOUSE_FLOOR = 0.01  # and one only the house classifier proposes, this probability
 
@@ -372,13 +373,13 @@ class Ranker:
         return self._ranked(cands, raw, counts, top, cut_list=True, least=least, vocab=vocab)
 
     def screened(self, rows: np.ndarray, keep: int = SCREENED) -> np.ndarray:
-        """Probabilities of ``rows``: by the whole bag for the ``keep`` likeliest by its first
-        member, by that member alone for the rest (a long article's hundreds of unlikely
-        words need no finer estimate)."""
+        """Probabilities of ``rows``: by the whole bag for the ``keep`` likeliest by the first
+        ``SCREENING_TREES`` of its first member, by those trees for the rest (a long article's
+        hundreds of unlikely words need no finer estimate)."""
         rows = rows if self.columns is None else rows[:, self.columns]
         if len(rows) <= keep or len(self.forest.members) < 2:
             return self.forest.probabilities(rows)
-        probs = self.forest.probabilities(rows, member=0)
+        probs = self.forest.probabilities(rows, member=0, trees=SCREENING_TREES)
         best = np.argsort(-probs, kind='stable')[:keep]
         probs[best] = self.forest.probabilities(rows[best])
         return probs

@@ -103,26 +103,31 @@ class Forest:
             offset += len(nodes)
         return depth
 
-    def raw(self, x: np.ndarray, member: Optional[int] = None) -> np.ndarray:
+    def raw(self, x: np.ndarray, member: Optional[int] = None,
+            trees: Optional[int] = None) -> np.ndarray:
         """Each member's log-odds for each row of ``x`` (rows x members): its baseline plus
-        the sum of its trees' leaf values; ``member``: that one's alone (rows x 1)."""
+        the sum of its trees' leaf values; ``member``: that one's alone (rows x 1); ``trees``:
+        its first so many trees only (boosting's first rounds carry most of the signal)."""
         x = np.asarray(x, dtype=np.float64)
         members = range(len(self.members)) if member is None else [member]
         if not len(x) or not len(self.roots):
             return np.tile(self.baseline[list(members)], (len(x), 1))
         if len(x) > BLOCK:  # a block of rows at a time: the walk's arrays stay in the cache
-            return np.concatenate([self.raw(x[i:i + BLOCK], member) for i in range(0, len(x), BLOCK)])
+            return np.concatenate([self.raw(x[i:i + BLOCK], member, trees)
+                                   for i in range(0, len(x), BLOCK)])
         rows, columns = x.shape
         # Each row twice: NaN as -inf (which goes left of any threshold), then as is (NaN goes
         # right of every one); a split reads the copy its missing values go to.
         both = np.hstack([np.where(np.isnan(x), -np.inf, x), x]).ravel()
         starts = (np.arange(rows) * 2 * columns)[:, None]
         # one member at a time: its trees' nodes stay in the cache too
-        return np.column_stack([self._member_raw(m, both, starts, columns) for m in members])
+        return np.column_stack([self._member_raw(m, both, starts, columns, trees) for m in members])
 
     def _member_raw(self, member: int, both: np.ndarray, starts: np.ndarray,
-                    columns: int) -> np.ndarray:
+                    columns: int, first_trees: Optional[int] = None) -> np.ndarray:
         stop = self.members[member + 1] if member + 1 < len(self.members) else len(self.roots)
+        if first_trees is not None:
+            stop = min(stop, self.members[member] + first_trees)
         trees = slice(self.members[member], stop)
         count, inner = stop - self.members[member], self.split_feature.shape[1]
         cells = (self.split_feature[trees] + np.where(self.split_nan_left[trees], 0, columns)).ravel()
@@ -140,10 +145,11 @@ class Forest:
         leaves = self.leaf_value[trees].ravel()[index + np.arange(count) - inner]
         return self.baseline[member] + leaves.sum(axis=1)
 
-    def probabilities(self, x: np.ndarray, member: Optional[int] = None) -> np.ndarray:
-        """The members' mean probability for each row of ``x``; ``member``: that one's alone
-        (a quicker, rougher estimate)."""
-        return (1.0 / (1.0 + np.exp(-self.raw(x, member)))).mean(axis=1)
+    def probabilities(self, x: np.ndarray, member: Optional[int] = None,
+                      trees: Optional[int] = None) -> np.ndarray:
+        """The members' mean probability for each row of ``x``; ``member`` (and its first
+        ``trees``): that one's alone (a quicker, rougher estimate)."""
+        return (1.0 / (1.0 + np.exp(-self.raw(x, member, trees)))).mean(axis=1)
 
     def save(self, path: Path) -> None:
         np.savez_compressed(

@@ -52,19 +52,22 @@ def test_a_bag_of_ensembles_averages_their_probabilities(tmp_path):
     assert forest.raw(x[:5]).shape == (5, 3)
     for member, model in enumerate(models):  # one member alone: its own model's probability
         assert np.allclose(forest.probabilities(x, member), model.predict_proba(x)[:, 1], atol=1e-12)
+        # and its first trees: the model's raw score after as many boosting rounds
+        staged = list(model.staged_decision_function(x))
+        assert np.allclose(forest.raw(x, member, trees=5)[:, 0], staged[4], atol=1e-12)
 
 
 def test_the_whole_bag_scores_the_items_its_first_member_finds_likeliest(tmp_path):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from extractor.rank import SCREENED, Ranker
+    from extractor.rank import SCREENED, SCREENING_TREES, Ranker
 
     x, y = noisy_data(rows=SCREENED * 3)
     models = [HistGradientBoostingClassifier(max_iter=15, max_depth=4, max_features=0.5,
                                              random_state=seed).fit(x, y) for seed in range(2)]
     forest = Forest.from_sklearn(models)
     probs = Ranker(forest, Lookups(1, {}, {})).screened(x)
-    first, whole = forest.probabilities(x, 0), forest.probabilities(x)
+    first, whole = forest.probabilities(x, 0, SCREENING_TREES), forest.probabilities(x)
     best = np.argsort(-first, kind='stable')[:SCREENED]
     rest = np.setdiff1d(np.arange(len(x)), best)
     assert np.allclose(probs[best], whole[best]) and np.allclose(probs[rest], first[rest])
