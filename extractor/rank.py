@@ -398,8 +398,9 @@ class Ranker:
             return found, probs
         likely = {found[i].source for i in np.argsort(-probs, kind='stable')[:SPELLED]} - {-1}
         if vocab is not None:
+            others = partial(other_number, vocab=vocab)
             for i in likely:
-                cands[i].resolve(partial(other_number, vocab=vocab))
+                cands[i].resolve(others)
         more = variant_items(cands, sorted(likely), lookups, {item.key for item in found})
         if not more:
             return found, probs

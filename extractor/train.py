@@ -97,9 +97,9 @@ def _init_worker(batch_size: int) -> None:
 
 def _extract(chunk: list) -> list:
     out = []
+    others = partial(other_number, vocab=_worker.models.vocab)
     for doc in _worker.pipe(chunk, ranked=False, errors='yield'):
         cands = candidates(doc) if doc.error is None else []
-        others = partial(other_number, vocab=_worker.models.vocab)
         for cand in cands:  # every spelling: the trees learn which ones editors choose
             cand.resolve(others)
         out.append((doc.id, cands, raw_features(doc, cands, _worker.models.embedding), bag(doc)))
@@ -351,7 +351,9 @@ def choose_cut(rows: list[Rows], folds: int, bag: int = BAG) -> tuple[float, int
         forest = Forest.from_sklearn(fit_trees([r for r in rows if r.fold != fold], bag))
         for r in rows:
             if r.fold == fold:
-                probs = forest.probabilities(r.x)  # as the ranker will at tagging time
+                # every item by the whole bag: at tagging time the unlikely ones keep a rougher
+                # score (``Ranker.screened``) and only likely candidates offer other spellings
+                probs = forest.probabilities(r.x)
                 order = best_first(r.found, probs)
                 ranked.append((probs[order], np.cumsum(r.y[order]), len(r.gold)))
     scores = {(e, n): mean_f1(ranked, e, n) for e in EXPECTED for n in LEAST}
