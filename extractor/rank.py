@@ -72,11 +72,19 @@ def nested(doc: Doc, cands: list[Candidate]) -> np.ndarray:
     """Each candidate's share of mentions inside a longer entity (``Москвы`` in ``Правительства
     Москвы``): a part of a name rather than a thing the article names."""
     mentions = np.array([m for c in cands for m in c.mentions], dtype=np.int64).reshape(-1, 2)
-    spans = np.array([(e.start, e.stop) for e in doc.entities], dtype=np.int64).reshape(-1, 2)
+    spans = np.array(sorted((e.start, e.stop) for e in doc.entities), dtype=np.int64).reshape(-1, 2)
     if not len(cands) or not len(spans):
         return np.zeros(len(cands))
-    inside = ((spans[:, 0] <= mentions[:, :1]) & (spans[:, 1] >= mentions[:, 1:])
-              & (spans[:, 1] - spans[:, 0] > (mentions[:, 1] - mentions[:, 0])[:, None])).any(axis=1)
+    # A longer entity holds a mention when it starts before it and ends at or after its end,
+    # or starts with it and ends after it: the furthest end among the spans that start before
+    # (a running maximum) and among those that start with it (the last of them, sorted) tell.
+    # Memory and time linear in mentions and entities, not their product.
+    start, stop = mentions[:, 0], mentions[:, 1]
+    before = np.searchsorted(spans[:, 0], start, side='left')
+    upto = np.searchsorted(spans[:, 0], start, side='right')
+    furthest = np.maximum.accumulate(spans[:, 1])
+    inside = (((before > 0) & (furthest[np.maximum(before - 1, 0)] >= stop))
+              | ((upto > before) & (spans[np.maximum(upto - 1, 0), 1] > stop)))
     counts = np.array([len(c.mentions) for c in cands])
     return np.add.reduceat(inside.astype(np.float64), np.cumsum(counts) - counts) / counts
 

@@ -296,3 +296,58 @@ def test_other_spellings_are_looked_up_for_the_likeliest_candidates_only(tagger,
     variants = {item.key: probs[i] for i, item in enumerate(found) if item.how == VARIANT}
     assert set(variants) == {'города', 'стихи'} and min(variants.values()) > 0.9
     assert cands[2].numbers and not cands[0].numbers  # the unlikely ones never looked up
+
+
+def quadratic_nested(doc, cands):
+    """The nesting share by comparing every mention with every entity: the reference."""
+    mentions = [m for c in cands for m in c.mentions]
+    inside = [any(e.start <= a and e.stop >= b and e.stop - e.start > b - a for e in doc.entities)
+              for a, b in mentions]
+    out, at = [], 0
+    for c in cands:
+        out.append(sum(inside[at:at + len(c.mentions)]) / len(c.mentions))
+        at += len(c.mentions)
+    return np.array(out)
+
+
+@pytest.mark.parametrize('seed', range(20))
+def test_nested_share_equals_the_pairwise_comparison(seed):
+    from extractor.doc import Doc, Entity
+    from extractor.rank import nested
+
+    rng = np.random.default_rng(seed)
+    spans = [(int(a), int(a + rng.integers(1, 12))) for a in rng.integers(0, 60, rng.integers(0, 25))]
+    doc = Doc(' ' * 80, entities=[Entity(a, b, 'ORG', '') for a, b in spans])
+    cands = []
+    for _ in range(rng.integers(1, 12)):
+        starts = rng.integers(0, 60, rng.integers(1, 5))
+        mentions = sorted({(int(a), int(a + rng.integers(1, 10))) for a in starts} | set(spans[:1]))
+        cands.append(Candidate('x', 'LOC', mentions))
+    assert np.array_equal(nested(doc, cands), quadratic_nested(doc, cands))
+
+
+def test_nested_share_takes_memory_linear_in_the_mentions():
+    """200,000 mentions inside 200,000 entities (a text of one repeated name): the pairwise
+    arrays would take 40 GB; under a 1.5 GB cap on the address space it must still run."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent('''
+        import resource
+        import numpy as np
+        from extractor.doc import Doc, Entity
+        from extractor.merge import Candidate
+        from extractor.rank import nested
+        n = 200_000
+        doc = Doc(' ' * (7 * n), entities=[Entity(7 * i, 7 * i + 6, 'LOC', '') for i in range(n)])
+        cands = [Candidate('москва', 'LOC', [(7 * i, 7 * i + 6) for i in range(n)]),
+                 Candidate('моск', 'LOC', [(7 * i, 7 * i + 4) for i in range(n)])]
+        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+        print(nested(doc, cands).tolist())
+    ''')
+    env = {**__import__('os').environ, 'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1'}
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ['[0.0,', '1.0]']
