@@ -5,7 +5,7 @@
     python bench/batch_speed.py --dask               # also the Dask engine beside -j 2
     python bench/batch_speed.py --docs 200 --chars 500 --big 5000   # a quick look
 
-Each run is ``python -m extractor.batch`` in a subprocess; its process tree is sampled from
+Each run is ``python -m extractor.cli batch`` in a subprocess; its process tree is sampled from
 /proc (VmHWM, the peak RSS of each process) or, without /proc, by getrusage of the children.
 Not a test: it prints a table.
 """
@@ -109,7 +109,7 @@ def run(inputs: list[Path], jobs: int, out: Path, profile: str = '', engine: str
     """One batch run: seconds, docs, peak RSS of the main process and of the largest worker."""
     if out.exists():
         out.unlink()
-    command = [sys.executable, '-m', 'extractor.batch', *map(str, inputs), '-o', str(out),
+    command = [sys.executable, '-m', 'extractor.cli', 'batch', *map(str, inputs), '-o', str(out),
                '-j', str(jobs), '--engine', engine] + (['--profile', profile] if profile else [])
     env = {**os.environ, 'PYTHONPATH': str(REPO)}
     started = time.monotonic()

@@ -3,7 +3,7 @@
     python bench/quality.py [--jobs 2] [--limit N] [--shipped]
     python bench/quality.py --folds 5 --profiles default     # the seed style, k-fold
 
-Each corpus is split by duplicate group (``extractor.train.side``); profiles are fitted
+Each corpus is split by duplicate group (``extractor.training.data.side``); profiles are fitted
 on train sides and scored, with PROTOCOL.md's scorer, on test sides the fitting never saw:
 ``ng`` -> ng, ``rt`` -> rt, ``default`` (seedstyle: articles of five outlets tagged by
 SEED-STYLE.md) -> seedstyle, and across outlets (ng -> rt, rt -> ng), each also without house tags or borrowed tags (what a site with no tag history
@@ -35,9 +35,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractor.evaluate import LemmaKeyer, score_document, summarize  # noqa: E402
-from extractor.rank import Heuristic, Ranker  # noqa: E402
+from extractor.ranking import profile  # noqa: E402
+from extractor.ranking.ranker import Heuristic, Ranker  # noqa: E402
 from extractor.resources import profile_dir  # noqa: E402
-from extractor.train import extract, fit_profile, read_records, side  # noqa: E402
+from extractor.training.data import read_records, side  # noqa: E402
+from extractor.training.extract import extract  # noqa: E402
+from extractor.training.fit import fit_profile  # noqa: E402
 
 
 def datasets() -> Path:
@@ -84,7 +87,7 @@ def pool_recall(ranker: Ranker, test) -> tuple[int, int, int]:
     """Over ``test``, exact key: (gold tags among the items ``ranker`` proposes: every spelling
     of every candidate and the house tags; gold tags among those it ranks, one spelling per
     candidate: what any cut can reach; gold tags)."""
-    from extractor.rank import items
+    from extractor.ranking.items import items
     from extractor.tags import tag_key
 
     proposed = reachable = 0
@@ -115,7 +118,7 @@ def row(name, preds, test, keyer):
 def shipped_only(parts, keyer) -> None:
     print('| system | docs | P exact | R exact | F1 exact | P lemma | R lemma | F1 lemma | tags/doc |')
     print('|---|---|---|---|---|---|---|---|---|')
-    shipped = {name: Ranker.load(profile_dir(name)) for name in ('ng', 'rt', 'default')}
+    shipped = {name: profile.load(profile_dir(name)) for name in ('ng', 'rt', 'default')}
     for test in ('ng', 'rt'):
         docs = parts[test]['test']
         other = 'rt' if test == 'ng' else 'ng'
@@ -256,7 +259,7 @@ def main() -> None:
                   predict(fitted[f'{other}-no-house'], docs), docs, keyer))
         if args.shipped:
             for name in ('ng', 'rt', 'default'):
-                shipped = Ranker.load(profile_dir(name))
+                shipped = profile.load(profile_dir(name))
                 print(row(f'{test}: shipped models/{name}', predict(shipped, docs), docs, keyer))
     docs = parts[SEEDSTYLE]['test']
     print(row(f'{SEEDSTYLE}: tf-idf lemmas top 10', tfidf_baseline(parts[SEEDSTYLE]['train'], docs), docs, keyer))

@@ -65,7 +65,7 @@ def peak_rss_mb() -> float:
 def run_natasha(texts: list[str]) -> dict:
     from natasha import (Doc, NewsEmbedding, NewsMorphTagger, NewsNERTagger,
                          NewsSyntaxParser, Segmenter)
-    from extractor.morph import Vocab
+    from extractor.analysis.morph import Vocab
     segmenter, emb, vocab = Segmenter(), NewsEmbedding(), Vocab()
     morph, syntax, ner = NewsMorphTagger(emb), NewsSyntaxParser(emb), NewsNERTagger(emb)
 

@@ -1,12 +1,31 @@
-"""Russian news articles -> normalized hashtag-style tags."""
-from .doc import Doc, Entity, Phrase, Sentence, Tag, Token
-from .pipeline import Tagger
+"""Russian news articles -> normalized hashtag-style tags.
 
-__all__ = ['Doc', 'Entity', 'Phrase', 'Sentence', 'Tag', 'Tagger', 'Token', 'tag_dataframe']
+    from extractor import Tagger
+    tags = [t.text for t in Tagger()(text).tags]
+
+The layers, from the bottom (``ARCHITECTURE.md``): ``doc``, ``tags``, ``article`` (plain data
+and text rules) -> ``analysis`` (text -> Doc) -> ``ranking`` (Doc -> tags) -> ``tagger``
+(``Tagger``) -> ``engines`` (batch, Dask), ``evaluate`` (scoring), ``service`` (HTTP),
+``training`` -> ``cli``.
+"""
+from .article import Article, parse_article
+from .doc import Doc, Entity, Phrase, Sentence, Tag, Token
+from .tagger import Tagger
+
+__all__ = ['Article', 'Doc', 'Entity', 'Phrase', 'Sentence', 'Tag', 'Tagger', 'Token',
+           'parse_article', 'read_article', 'tag_dataframe']
+
+
+def read_article(path) -> Article:
+    """An article file (the seed format; UTF-8, UTF-16, cp1251 or koi8-r; an HTML page is
+    turned into its text): its title, text (gold line and footer split off) and gold tags."""
+    from .engines.readers import read_article as read
+
+    return read(path)
 
 
 def tag_dataframe(df, text='text', title='title', id='id', tagger=None):
-    """Tag a pandas DataFrame; see ``extractor.batch.tag_dataframe``."""
-    from .batch import tag_dataframe as run
+    """Tag a pandas DataFrame; see ``extractor.engines.frames.tag_dataframe``."""
+    from .engines.frames import tag_dataframe as run
 
     return run(df, text=text, title=title, id=id, tagger=tagger)

@@ -1,14 +1,18 @@
-"""Split a plain-text news article into text, gold ``#tags`` line and footer.
+"""An article as the tagger reads it: the seed format, a title before the text, a length cap.
 
 The seed format: a title line, maybe a date line, the body, then one line of
 ``#Tag #Another tag`` (the gold tags) and maybe a short footer such as
-``Подпишитесь``.  ``parse_article`` is shared by the gold reader and the CLI.
+``Подпишитесь``. ``parse_article`` splits it (for the gold reader, the readers of the CLI and
+the engines, the service); ``join_title`` puts a separate title before its text, the one way
+every reader does; ``cut_text`` says where an over-long text is cut (past ``MAX_CHARS``
+characters the tagger reads no further).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
+MAX_CHARS = 1_000_000  # a longer "article" (a dump, junk) is tagged on its first this many
 FOOTER_MAX = 60  # a footer line is shorter than this
 TAG_WORDS_MAX = 8  # a '#' tag of the gold line has at most this many words
 KNOWN_FOOTERS = ('подпишитесь', 'подписывайтесь', 'подписаться')
@@ -101,3 +105,22 @@ def parse_article(raw: str) -> Article:
     text = raw if cut is None else raw[:starts[cut]].rstrip()
     title = lines[nonempty[0]].strip() if nonempty else ''
     return Article(title=title, text=text, tags=tags, footer=footer)
+
+
+def join_title(title: str | None, text: str) -> str:
+    """What the tagger reads for a ``title`` and ``text`` given apart: the title on a line of
+    its own before the text, unless the text already opens with it (or there is none)."""
+    if title and title.strip() and not text.lstrip().startswith(title.strip()):
+        return f'{title}\n{text}'
+    return text
+
+
+def cut_text(text: str, limit: int) -> int:
+    """Where to cut ``text`` to at most ``limit`` characters: a line or word end if near."""
+    if len(text) <= limit:
+        return len(text)
+    for mark in ('\n', ' '):
+        index = text.rfind(mark, limit - limit // 10, limit)
+        if index > 0:
+            return index
+    return limit

@@ -5,7 +5,7 @@ A profile is a folder ``models/NAME/`` of plain files (JSON, NPZ) written by
 
 1. the ``models`` argument (a folder holding profile folders, or a profile folder itself);
 2. ``$EXTRACTOR_MODELS``;
-3. ``models/`` beside the package (a source checkout or an editable install);
+3. ``models/`` of the source checkout the package runs from (``checkout_models``);
 4. ``<prefix>/share/extractor/models`` (a regular ``pip install``).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Optional
 
 DEFAULT_PROFILE = 'default'
 ENV = 'EXTRACTOR_MODELS'
-MARKER = 'ranker.json'
+MARKER = 'ranker.json'  # a folder with this file is a profile
 
 
 class ModelNotFound(FileNotFoundError):
@@ -25,14 +25,24 @@ class ModelNotFound(FileNotFoundError):
 
 
 def search_path(models: Optional[str | Path] = None) -> list[Path]:
+    """The folders a profile is looked up in, first to last."""
     paths = []
     if models:
         paths.append(Path(models))
     if os.environ.get(ENV):
         paths.append(Path(os.environ[ENV]))
-    paths.append(Path(__file__).resolve().parent.parent / 'models')
+    checkout = checkout_models()
+    if checkout is not None:
+        paths.append(checkout)
     paths.append(Path(sys.prefix) / 'share' / 'extractor' / 'models')
     return paths
+
+
+def checkout_models() -> Optional[Path]:
+    """``models/`` of the source checkout the package runs from (an editable install or the
+    repository itself); None for an installed package, which has no checkout to write into."""
+    root = Path(__file__).resolve().parent.parent
+    return root / 'models' if (root / 'setup.cfg').is_file() and (root / 'models').is_dir() else None
 
 
 def profile_dir(profile: Optional[str] = None, models: Optional[str | Path] = None) -> Path:
@@ -51,6 +61,7 @@ def profile_dir(profile: Optional[str] = None, models: Optional[str | Path] = No
 
 
 def available_profiles(models: Optional[str | Path] = None) -> list[str]:
+    """The names of every profile on the search path."""
     names = set()
     for root in search_path(models):
         if root.is_dir():

@@ -1,7 +1,6 @@
 """The batch engine with the real Tagger: formats agree, ids exactly once, kills and --resume."""
 from __future__ import annotations
 
-import copy
 import os
 import signal
 import subprocess
@@ -11,29 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from extractor import batch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # test_io's helpers, any import mode
-from test_io import (FORMATS, REPO, doc_key, feed_stdin, load_dev, read_jsonl, write_inputs,
+from extractor.article import join_title
+from extractor.engines import batch, writers
+from extractor.engines.frames import tag_dataframe
+from helpers import (FORMATS, REPO, CachedTagger, FakeTagger, StopAfter, doc_key, fake_factory,
+                     feed_stdin, load_dev, read_jsonl, short_dev, short_docs, write_inputs,
                      write_jsonl)
-
-
-class CachedTagger:
-    """The real Tagger, remembering documents by text: formats that give the same text cost once."""
-
-    def __init__(self, tagger) -> None:
-        self.tagger = tagger
-        self.cache: dict = {}
-
-    def pipe(self, items, batch_size=32, errors='raise'):
-        items = list(items)
-        todo = [(rid, text) for rid, text in items if text not in self.cache]
-        for (_, text), doc in zip(todo, self.tagger.pipe(todo, batch_size, errors=errors)):
-            self.cache[text] = doc
-        for rid, text in items:
-            doc = copy.copy(self.cache[text])
-            doc.id = rid
-            yield doc
 
 
 @pytest.fixture(scope='module')
@@ -42,20 +24,8 @@ def cached(tagger) -> CachedTagger:
     return CachedTagger(tagger)
 
 
-def short_dev(n: int, chars: int = 400) -> list[dict]:
-    """``n`` dev documents (ng, then rt) cut to about ``chars`` characters: quick to tag."""
-    rows = load_dev(n, names=('ng', 'rt'))
-    for row in rows:
-        row['text'] = row['text'][:chars].rsplit(' ', 1)[0]
-    return rows
-
-
 def batch_command() -> list[str]:
-    """``python -m cli batch`` once cli.py has the subcommand, else this package's own entry."""
-    cli = REPO / 'cli.py'
-    if cli.exists() and 'run_from_args' in cli.read_text(encoding='utf-8'):
-        return [sys.executable, '-m', 'cli', 'batch']
-    return [sys.executable, '-m', 'extractor.batch']
+    return [sys.executable, '-m', 'extractor.cli', 'batch']
 
 
 def start(args: list[str], log: Path) -> subprocess.Popen:
@@ -116,6 +86,111 @@ def assert_exactly_once(path: Path, ids: list[str]) -> list[dict]:
     assert len(got) == len(set(got)), 'an id twice'
     assert sorted(got) == sorted(ids), 'ids missing or unknown'
     return rows
+
+
+# ---------------------------------------------------------------------------- with a fake tagger
+
+def test_run_batch_exactly_once_with_errors(tmp_path):
+    rows = short_docs(70) + [{'id': 'boom', 'text': 'Это BOOM'}, {'id': 'blank', 'text': ''}]
+    rows.insert(5, {'id': 'd1', 'text': 'Повтор id'})
+    src = write_jsonl(tmp_path / 'in.jsonl', rows)
+    with open(src, 'a', encoding='utf-8') as handle:
+        handle.write('{broken\n')
+    out = tmp_path / 'out.jsonl'
+    summary = batch.run_batch([src], out, jobs=1, batch_size=8, tagger_factory=fake_factory)
+    got = read_jsonl(out)
+    ids = [r['id'] for r in got]
+    assert len(ids) == len(set(ids)) == 74
+    assert ids[:7] == ['d0', 'd1', 'd2', 'd3', 'd4', 'd1#2', 'd5']
+    errors = {r['id']: r['error'] for r in got if 'error' in r}
+    assert errors['boom'] == 'RuntimeError: boom' and errors['blank'] == 'empty text'
+    assert errors['in.jsonl:74'].startswith('line 74: invalid JSON')
+    assert got[0]['tags'] == ['Заголовок', 'Иван', 'Петров', 'Москву']
+    assert got[0]['entities'][1] == {'start': 12, 'stop': 16, 'type': 'PER', 'text': 'Иван',
+                                     'normal': 'Иван'}
+    assert (summary.read, summary.tagged, summary.failed, summary.skipped, summary.renamed) == \
+        (74, 71, 3, 0, 1)
+    assert '1 repeated ids made unique' in str(summary)
+
+
+def test_interrupted_run_resumes_exactly_once(tmp_path):
+    src = write_jsonl(tmp_path / 'in.jsonl', short_docs(100))
+    out = tmp_path / 'out.jsonl'
+    with pytest.raises(batch.BatchAborted) as caught:
+        batch.run_batch([src], out, jobs=1, batch_size=10, tagger_factory=lambda p: StopAfter(4))
+    assert caught.value.interrupted and caught.value.summary.tagged == 30
+    with open(out, 'ab') as handle:
+        handle.write(b'{"id": "d30", "ta')  # as if killed while writing
+    with pytest.raises(FileExistsError):
+        batch.run_batch([src], out, jobs=1, tagger_factory=fake_factory)
+    summary = batch.run_batch([src], out, jobs=1, resume=True, batch_size=10,
+                              tagger_factory=fake_factory)
+    assert (summary.skipped, summary.tagged) == (30, 70)
+    assert [r['id'] for r in read_jsonl(out)] == [f'd{i}' for i in range(100)]
+    summary = batch.run_batch([src], out, jobs=1, resume=True, tagger_factory=fake_factory)
+    assert (summary.skipped, summary.tagged) == (100, 0)
+
+
+@pytest.mark.parametrize('suffix', ['jsonl.gz', 'csv'])
+def test_resume_other_outputs(tmp_path, suffix):
+    src = write_jsonl(tmp_path / 'in.jsonl', short_docs(40))
+    out = tmp_path / f'out.{suffix}'
+    with pytest.raises(batch.BatchAborted):
+        batch.run_batch([src], out, jobs=1, batch_size=10, tagger_factory=lambda p: StopAfter(3))
+    summary = batch.run_batch([src], out, jobs=1, resume=True, batch_size=10,
+                              tagger_factory=fake_factory)
+    assert (summary.skipped, summary.tagged) == (20, 20)
+    assert writers.done_ids(out) == {f'd{i}' for i in range(40)}
+
+
+def test_pool_keeps_order(tmp_path):
+    src = write_jsonl(tmp_path / 'in.jsonl', short_docs(100))
+    out = tmp_path / 'out.parquet'
+    summary = batch.run_batch([src], out, jobs=2, batch_size=7, tagger_factory=fake_factory)
+    import pandas as pd
+
+    df = pd.read_parquet(out)
+    assert list(df['id']) == [f'd{i}' for i in range(100)] and summary.tagged == 100
+    assert list(df['tags'][3]) == ['Заголовок', 'Иван', 'Петров', 'Москву']
+
+
+def test_several_inputs_in_one_run(tmp_path):
+    a = write_jsonl(tmp_path / 'a.jsonl', short_docs(3))
+    b = write_jsonl(tmp_path / 'b.jsonl', short_docs(2) + [{'text': 'Без id'}])
+    out = tmp_path / 'out.jsonl'
+    batch.run_batch([a, b], out, jobs=1, tagger_factory=fake_factory)
+    assert [r['id'] for r in read_jsonl(out)] == ['d0', 'd1', 'd2', 'd0#2', 'd1#2', 'b.jsonl:3']
+
+
+def test_tag_dataframe():
+    import pandas as pd
+
+    df = pd.DataFrame({'id': ['x', 'y', 'z'], 'title': ['Заголовок', None, 'Ещё'],
+                       'text': ['Иван Петров', 'Мария', None]})
+    result = tag_dataframe(df, tagger=FakeTagger())
+    assert list(result.columns) == ['id', 'title', 'text', 'tags', 'entities', 'error']
+    assert result['tags'].tolist() == [['Заголовок', 'Иван', 'Петров'], ['Мария'], []]
+    assert result['error'].tolist() == [None, None, "row 3: missing text field 'text'"]
+    assert 'tags' not in df.columns  # a copy
+    no_id = tag_dataframe(df[['text']], tagger=FakeTagger())
+    assert no_id['entities'][0][0]['text'] == 'Иван'
+
+
+def test_cli_arguments_and_usage_errors(tmp_path, capsys):
+    from extractor.cli import main
+
+    with pytest.raises(SystemExit):
+        main(['batch', '--help'])
+    assert 'example' in capsys.readouterr().out
+    out = tmp_path / 'out.jsonl'
+    out.write_text('{"id": "a"}\n')
+    src = write_jsonl(tmp_path / 'in.jsonl', short_docs(2))
+    assert main(['batch', str(src), '-o', str(out)]) == 2
+    assert 'exists; use --resume or remove it' in capsys.readouterr().err
+    assert main(['batch', str(tmp_path / 'no.jsonl'), '-o', str(tmp_path / 'o.jsonl')]) == 2
+    assert not (tmp_path / 'o.jsonl').exists()  # nothing created before inputs are checked
+    assert main(['batch', str(src), '-o', str(tmp_path / 'o.parquet'), '--resume']) == 2
+    assert 'only supported for JSONL and CSV' in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------- tests
@@ -184,7 +259,7 @@ def test_killed_run_resumes_exactly_once(tmp_path, cached):
     assert 'skipped by resume' in log.read_text()
     # the pool tags as the library does in this process
     first = {r['id']: r['tags'] for r in rows[:20]}
-    for doc in cached.pipe([(d['id'], d['title'] + '\n' + d['text']) for d in docs[:20]],
+    for doc in cached.pipe([(d['id'], join_title(d['title'], d['text'])) for d in docs[:20]],
                            errors='yield'):
         assert first[doc.id] == [t.text for t in doc.tags], doc.id
 
@@ -206,7 +281,5 @@ def test_killed_worker_stops_the_run_then_resume(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert 'worker process died' in log.read_text()
     assert run(args + ['--resume'], log) == 0, log.read_text()
-    from extractor.io import done_ids
-
-    assert done_ids(out) == {d['id'] for d in docs}
+    assert writers.done_ids(out) == {d['id'] for d in docs}
     assert lines_in(out) == 201  # the header and one line per document

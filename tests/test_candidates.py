@@ -6,9 +6,9 @@ from functools import partial
 
 import pytest
 
-from extractor.merge import candidates
-from extractor.phrases import other_number
-from extractor.rank import SURNAME, TEXT, VARIANT, spellings
+from extractor.analysis.candidates import candidates
+from extractor.analysis.phrases import other_number
+from extractor.ranking.items import SURNAME, TEXT, VARIANT, spellings
 
 
 def offered(tagger, text: str) -> dict[str, tuple[str, int]]:

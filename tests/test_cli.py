@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import cli
+from extractor import cli
 from extractor import evaluate
 from extractor.article import parse_article
 
@@ -61,12 +61,17 @@ def test_bad_input_exits_nonzero_with_one_line(args, message):
     assert 'Traceback' not in result.stderr
 
 
-def test_non_utf8_file_is_a_clear_error(tmp_path):
-    path = tmp_path / 'cp1251.txt'
-    path.write_bytes('Москва — столица России.'.encode('cp1251'))
-    result = run('tag', str(path))
+def test_a_file_in_another_encoding_is_read_and_binary_is_a_clear_error(tmp_path):
+    text = 'Президент России Владимир Путин прибыл в Казань.'
+    utf8, cp1251, binary = tmp_path / 'utf8.txt', tmp_path / 'cp1251.txt', tmp_path / 'binary.txt'
+    utf8.write_text(text, encoding='utf-8')
+    cp1251.write_bytes(text.encode('cp1251'))
+    binary.write_bytes(bytes(range(256)))
+    lines = run('tag', str(utf8), str(cp1251)).stdout.splitlines()
+    assert len(lines) == 2 and lines[0] == lines[1] and '#Владимир Путин' in lines[0]
+    result = run('tag', str(binary))
     assert result.returncode == 2
-    assert 'not UTF-8' in result.stderr and str(path) in result.stderr
+    assert 'cannot decode' in result.stderr and str(binary) in result.stderr
 
 
 def test_least_asks_for_more_tags_the_same_ones_first(tagger):

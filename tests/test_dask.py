@@ -14,12 +14,10 @@ import pytest
 
 pytest.importorskip('distributed', reason='the Dask engine needs: pip install "extractor[dask]"')
 
-from extractor import batch  # noqa: E402
-from extractor import dask as dask_engine  # noqa: E402
+from extractor.engines import batch  # noqa: E402
+from extractor.engines import cluster as dask_engine  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_batch import CachedTagger, short_dev  # noqa: E402
-from test_io import read_jsonl  # noqa: E402
+from helpers import CachedTagger, read_jsonl, short_dev  # noqa: E402
 
 BAD_LINES = [
     '{"id": "broken", "text": "Москва',  # broken JSON
@@ -62,7 +60,7 @@ def local_records(archive, tmp_path_factory, tagger) -> list[dict]:
 def test_dask_engine_gives_the_local_records_and_loads_models_once(client, archive, local_records,
                                                                     tmp_path):
     out = tmp_path / 'dask.jsonl'
-    summary = batch.run_batch([archive], out, engine='dask', client=client, batch_size=8)
+    summary = batch.run_batch([archive], out, cluster=batch.Cluster(client=client), batch_size=8)
     records = read_jsonl(out)
     assert records == local_records
     assert summary.failed == 3 and summary.tagged == 200
@@ -77,8 +75,8 @@ def test_killed_worker_loses_and_repeats_nothing(client, archive, local_records,
 
     def run() -> None:
         try:
-            result['summary'] = batch.run_batch([archive], out, engine='dask', client=client,
-                                                batch_size=4, partitions=4)
+            result['summary'] = batch.run_batch([archive], out, batch_size=4,
+                                                cluster=batch.Cluster(partitions=4, client=client))
         except BaseException as e:  # noqa: BLE001 - reported by the assertion below
             result['error'] = e
 

@@ -1,157 +1,20 @@
-"""Readers, decoding, writers and resume logic of the batch engine, with a fake tagger (fast)."""
+"""Readers, decoding, writers and resume logic of the engines, with a fake tagger (fast)."""
 from __future__ import annotations
 
-import bz2
 import csv
 import gzip
 import io
 import json
 import os
-import re
-import sys
 import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from extractor import batch
-from extractor import io as eio
-from extractor.doc import Doc, Entity, Tag
-
-REPO = Path(__file__).resolve().parents[1]
-FORMATS = ('jsonl', 'jsonl.gz', 'jsonl.bz2', 'csv', 'csv.gz', 'parquet', 'dir', 'txt', 'tar',
-           'tar.gz', 'zip', 'stdin')
-
-
-# ---------------------------------------------------------------------------- helpers
-
-def datasets_dir() -> Path:
-    return Path(os.environ.get('EXTRACTOR_DATASETS', REPO.parent / 'shared' / 'datasets'))
-
-
-def load_dev(n: int = 20, names: tuple = ('ng',)) -> list[dict]:
-    """The first ``n`` documents (id, title, text, tags) of the dev sets; skip when absent."""
-    rows: list[dict] = []
-    for name in names:
-        path = datasets_dir() / f'{name}.dev.jsonl.gz'
-        if not path.exists():
-            pytest.skip(f'{path} not found (set EXTRACTOR_DATASETS to the shared datasets folder)')
-        with gzip.open(path, 'rt', encoding='utf-8') as handle:
-            for line in handle:
-                rows.append(json.loads(line))
-                if len(rows) >= n:
-                    return rows
-    return rows
-
-
-def doc_key(rid: str) -> str:
-    """'doc07', whatever the format made of the id ('sub/doc07.txt', 'doc07')."""
-    return re.search(r'doc\d+', rid.rsplit('/', 1)[-1]).group()
-
-
-def seed_article(doc: dict) -> str:
-    """A document as a text file in the seed format: title, body, gold tags, footer."""
-    tags = ' '.join('#' + t for t in doc.get('tags', ['тег']))
-    return f"{doc['title']}\n{doc['text']}\n\n{tags}\nПодпишитесь\n"
-
-
-def write_inputs(docs: list[dict], folder: Path) -> dict[str, list[str]]:
-    """The same documents (ids doc00, doc01, ...) as every input format; format -> inputs."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = [{'id': f'doc{i:02d}', 'title': d['title'], 'text': d['text']}
-            for i, d in enumerate(docs)]
-    jsonl = ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows).encode('utf-8')
-    (folder / 'docs.jsonl').write_bytes(jsonl)
-    (folder / 'docs.jsonl.gz').write_bytes(gzip.compress(jsonl))
-    (folder / 'docs.jsonl.bz2').write_bytes(bz2.compress(jsonl))
-    text = io.StringIO()
-    out = csv.DictWriter(text, ['id', 'title', 'text'])
-    out.writeheader()
-    out.writerows(rows)
-    (folder / 'docs.csv').write_bytes(text.getvalue().encode('utf-8'))
-    (folder / 'docs.csv.gz').write_bytes(gzip.compress(text.getvalue().encode('utf-8')))
-    import pandas as pd
-
-    pd.DataFrame(rows).to_parquet(folder / 'docs.parquet')
-    tree = folder / 'tree'
-    names = []
-    for i, doc in enumerate(docs):
-        name = f'doc{i:02d}.txt' if i % 2 == 0 else f'sub/doc{i:02d}.txt'  # recursion too
-        (tree / name).parent.mkdir(parents=True, exist_ok=True)
-        (tree / name).write_bytes(seed_article(doc).encode('utf-8'))
-        names.append(name)
-    for suffix, mode in (('tar', 'w'), ('tar.gz', 'w:gz')):
-        with tarfile.open(folder / f'docs.{suffix}', mode) as archive:
-            for name in names:
-                archive.add(tree / name, arcname=name)
-    with zipfile.ZipFile(folder / 'docs.zip', 'w', zipfile.ZIP_DEFLATED) as archive:
-        for name in names:
-            archive.write(tree / name, arcname=name)
-    inputs = {f: [str(folder / f'docs.{f}')] for f in FORMATS if f not in ('dir', 'txt', 'stdin')}
-    inputs['dir'] = [str(tree)]
-    inputs['txt'] = [str(tree / name) for name in names]
-    inputs['stdin'] = ['-']
-    return inputs
-
-
-def feed_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
-    monkeypatch.setattr(sys, 'stdin', io.TextIOWrapper(io.BytesIO(data), encoding='utf-8'))
-
-
-def squash(text: str) -> str:
-    return ' '.join(text.split())
-
-
-class FakeTagger:
-    """Capitalized words as tags and PER entities; a text with BOOM fails."""
-
-    def pipe(self, items, batch_size=32, errors='raise'):
-        for item in items:
-            rid, text = item if isinstance(item, tuple) else (None, item)
-            if 'BOOM' in text:
-                if errors == 'raise':
-                    raise RuntimeError('boom')
-                yield Doc(text=text, id=rid, error='RuntimeError: boom')
-                continue
-            found = list(re.finditer(r'\b[А-ЯЁA-Z][а-яёa-z]+', text))
-            words = list(dict.fromkeys(m.group() for m in found))
-            yield Doc(text=text, id=rid, tags=[Tag(w, 'TOPIC', 1.0) for w in words[:5]],
-                      entities=[Entity(m.start(), m.end(), 'PER', m.group(), m.group())
-                                for m in found[:3]])
-
-
-def fake_factory(profile=None) -> FakeTagger:
-    return FakeTagger()
-
-
-class StopAfter(FakeTagger):
-    """Raises KeyboardInterrupt on its ``n``-th pipe call: a Ctrl-C in the middle of a run."""
-
-    def __init__(self, n: int) -> None:
-        self.calls, self.n = 0, n
-
-    def pipe(self, items, batch_size=32, errors='raise'):
-        self.calls += 1
-        if self.calls >= self.n:
-            raise KeyboardInterrupt
-        return super().pipe(items, batch_size, errors)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    opener = gzip.open if str(path).endswith('.gz') else open
-    with opener(path, 'rt', encoding='utf-8') as handle:
-        return [json.loads(line) for line in handle]
-
-
-def short_docs(n: int) -> list[dict]:
-    return [{'id': f'd{i}', 'title': f'Заголовок {i}', 'text': f'Иван Петров приехал в Москву {i}.'}
-            for i in range(n)]
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text(''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows), 'utf-8')
-    return path
+from extractor.engines import decode, readers, writers
+from extractor.engines.records import Fields
+from helpers import (FORMATS, datasets_dir, doc_key, feed_stdin, load_dev, read_jsonl, squash,
+                     write_inputs, write_jsonl)
 
 
 # ---------------------------------------------------------------------------- decoding
@@ -166,13 +29,13 @@ def test_decode_encodings(encoding):
     text = RUSSIAN
     if encoding == 'koi8-r':  # koi8-r has no «», — or №
         text = text.translate(str.maketrans('«»—№', '""-N'))
-    assert eio.decode_bytes(text.encode(encoding)) == text
+    assert decode.decode_bytes(text.encode(encoding)) == text
 
 
 @pytest.mark.parametrize('encoding', ['cp1251', 'koi8-r'])
 def test_decode_short_and_shouting(encoding):
     for text in ('Привет, мир', 'Путин прибыл в Москву.', 'ГЛАВА РОСТОВА Алексей Логвиненко'):
-        assert eio.decode_bytes(text.encode(encoding)) == text
+        assert decode.decode_bytes(text.encode(encoding)) == text
 
 
 def test_decode_dev_documents():
@@ -180,7 +43,7 @@ def test_decode_dev_documents():
         text = doc['title'] + '\n' + doc['text']
         for encoding in ('cp1251', 'koi8-r', 'utf-16'):
             data = text.encode(encoding, errors='replace')
-            assert eio.decode_bytes(data) == data.decode(encoding), (doc['id'], encoding)
+            assert decode.decode_bytes(data) == data.decode(encoding), (doc['id'], encoding)
 
 
 @pytest.mark.parametrize('data', [
@@ -191,13 +54,13 @@ def test_decode_dev_documents():
 ])
 def test_decode_undecodable(data):
     with pytest.raises(UnicodeDecodeError) as caught:
-        eio.decode_bytes(data)
+        decode.decode_bytes(data)
     assert str(caught.value).startswith('cannot decode text:')
 
 
 def test_decode_ascii_and_empty():
-    assert eio.decode_bytes(b'plain ascii') == 'plain ascii'
-    assert eio.decode_bytes(b'') == ''
+    assert decode.decode_bytes(b'plain ascii') == 'plain ascii'
+    assert decode.decode_bytes(b'') == ''
 
 
 # ---------------------------------------------------------------------------- readers
@@ -214,7 +77,7 @@ def test_every_format_reads_the_same_documents(fmt, dev_inputs, monkeypatch):
     docs, inputs, folder = dev_inputs
     if fmt == 'stdin':
         feed_stdin(monkeypatch, (folder / 'docs.jsonl').read_bytes())
-    records = list(eio.read_records(inputs[fmt]))
+    records = list(readers.read_records(inputs[fmt]))
     if fmt == 'dir':  # a directory is read in path order: doc00, doc02, ..., sub/doc01, ...
         records.sort(key=lambda r: doc_key(r.id))
     assert [doc_key(r.id) for r in records] == [f'doc{i:02d}' for i in range(20)]
@@ -231,18 +94,18 @@ def test_ids_without_an_id_field(tmp_path, monkeypatch):
     rows = [{'text': f'Текст {i}'} for i in range(3)]
     path = write_jsonl(tmp_path / 'a.jsonl', rows)
     (tmp_path / 'a.csv').write_text('text\nпервый\nвторой\n', 'utf-8')
-    assert [r.id for r in eio.read_records([path])] == ['a.jsonl:1', 'a.jsonl:2', 'a.jsonl:3']
-    assert [r.id for r in eio.read_records([tmp_path / 'a.csv'])] == ['a.csv:1', 'a.csv:2']
+    assert [r.id for r in readers.read_records([path])] == ['a.jsonl:1', 'a.jsonl:2', 'a.jsonl:3']
+    assert [r.id for r in readers.read_records([tmp_path / 'a.csv'])] == ['a.csv:1', 'a.csv:2']
     feed_stdin(monkeypatch, path.read_bytes())
-    assert [r.id for r in eio.read_records(['-'])] == ['stdin:1', 'stdin:2', 'stdin:3']
+    assert [r.id for r in readers.read_records(['-'])] == ['stdin:1', 'stdin:2', 'stdin:3']
 
 
 def test_id_text_and_title_fields(tmp_path):
     path = write_jsonl(tmp_path / 'a.jsonl', [{'url': 'u1', 'body': 'Текст', 'head': 'Заголовок',
                                                'id': 'ignored'}])
-    [record] = eio.read_records([path], id_field='url', text_field='body', title_field='head')
+    [record] = readers.read_records([path], Fields('url', 'body', 'head'))
     assert (record.id, record.text) == ('u1', 'Заголовок\nТекст')
-    [record] = eio.read_records([path], id_field='url', text_field='body', title_field=None)
+    [record] = readers.read_records([path], Fields('url', 'body', None))
     assert record.text == 'Текст'
 
 
@@ -260,7 +123,7 @@ def test_bad_records_become_errors(tmp_path):
     path = tmp_path / 'bad.jsonl'
     latin = b'{"id": "latin", "text": "\xff"}\n'
     path.write_bytes(('\n'.join(lines) + '\n').encode('utf-8') + latin)
-    records = list(eio.read_records([path]))
+    records = list(readers.read_records([path]))
     got = {r.id: r.error for r in records}
     assert got['ok1'] is None and got['ok2'] is None
     assert got['bad.jsonl:2'].startswith('line 2: invalid JSON: ')
@@ -283,7 +146,7 @@ def test_text_files_in_any_encoding(tmp_path):
     (tree / 'f.txt').write_bytes(bytes(range(256)))
     (tree / 'g.txt').write_bytes(b'   \n')
     (tree / 'skip.md').write_text('not a text file')
-    records = {r.id: r for r in eio.read_records([tree])}
+    records = {r.id: r for r in readers.read_records([tree])}
     assert sorted(records) == ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt', 'f.txt', 'g.txt']
     for name, (_, text) in texts.items():
         assert records[name].text == text and records[name].error is None
@@ -300,7 +163,7 @@ def test_seed_article_drops_gold_tags(tmp_path):
         import extractor.article  # noqa: F401
     except ImportError:
         pytest.skip('extractor.article is not there yet')
-    [record] = eio.read_records([files[0]])
+    [record] = readers.read_records([files[0]])
     assert record.id == str(files[0])
     assert '#' not in record.text.splitlines()[-1] and 'Подпишитесь' not in record.text
 
@@ -320,7 +183,7 @@ def test_broken_inputs_give_an_error_record_and_the_run_goes_on(tmp_path):
     (tmp_path / 'cp1251.csv').write_bytes('id,text\na,Текст\n'.encode('cp1251'))
     (tmp_path / 'fine.jsonl').write_text('{"id": "last", "text": "Конец"}\n')
     inputs = [tmp_path / n for n in ('cut.jsonl.gz', 'cut.tar.gz', 'cp1251.csv', 'fine.jsonl')]
-    records = list(eio.read_records(inputs))
+    records = list(readers.read_records(inputs))
     errors = {r.id: r.error for r in records if r.error}
     assert set(errors) == {str(p) for p in inputs[:3]}
     assert all(e.startswith('cannot read on: ') for e in errors.values())
@@ -332,9 +195,9 @@ def test_broken_inputs_give_an_error_record_and_the_run_goes_on(tmp_path):
 def test_unknown_and_missing_inputs(tmp_path):
     (tmp_path / 'a.docx').write_bytes(b'x')
     with pytest.raises(ValueError, match='unknown input format'):
-        eio.check_inputs([tmp_path / 'a.docx'])
+        readers.check_inputs([tmp_path / 'a.docx'])
     with pytest.raises(FileNotFoundError):
-        eio.check_inputs([tmp_path / 'missing.jsonl'])
+        readers.check_inputs([tmp_path / 'missing.jsonl'])
 
 
 def test_archives_are_streamed(tmp_path):
@@ -346,7 +209,7 @@ def test_archives_are_streamed(tmp_path):
             info = tarfile.TarInfo(f'd/{i}.txt')
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-    records = eio.read_records([path])
+    records = readers.read_records([path])
     assert next(records).id == 'd/0.txt'  # lazily: nothing more read yet
     assert [r.text for r in records] == ['Текст 1', 'Текст 2']
 
@@ -362,7 +225,7 @@ OUT = [{'id': 'a', 'tags': ['Москва', 'Путин'],
 @pytest.mark.parametrize('suffix', ['jsonl', 'jsonl.gz', 'csv', 'parquet'])
 def test_writers_round_trip(tmp_path, suffix):
     path = tmp_path / f'out.{suffix}'
-    with eio.open_writer(path) as writer:
+    with writers.open_writer(path) as writer:
         writer.write(OUT[:2])
         writer.write(OUT[2:])
     if suffix == 'parquet':
@@ -373,7 +236,7 @@ def test_writers_round_trip(tmp_path, suffix):
         assert list(df['tags'][0]) == ['Москва', 'Путин'] and df['error'][1] == 'empty text'
         assert df['entities'][0][0]['normal'] == 'Путин'
         return
-    assert eio.done_ids(path) == {'a', 'b', 'c,"q"\nx'}
+    assert writers.done_ids(path) == {'a', 'b', 'c,"q"\nx'}
     if suffix == 'csv':
         with open(path, newline='', encoding='utf-8') as handle:
             rows = list(csv.DictReader(handle))
@@ -388,46 +251,46 @@ def test_existing_output_needs_resume(tmp_path, suffix):
     path = tmp_path / f'out.{suffix}'
     path.write_bytes(b'x')
     with pytest.raises(FileExistsError, match='exists; use --resume or remove it'):
-        eio.open_writer(path)
+        writers.open_writer(path)
     if suffix == 'parquet':
         with pytest.raises(ValueError, match='only supported for JSONL and CSV'):
-            eio.open_writer(path, resume=True)
+            writers.open_writer(path, resume=True)
 
 
 @pytest.mark.skipif(os.name != 'posix', reason='the output lock is POSIX flock')
 def test_one_run_per_output(tmp_path):
     path = tmp_path / 'out.jsonl'
-    with eio.open_writer(path) as writer:
-        with pytest.raises(eio.OutputBusy, match='being written by another run'):
-            eio.open_writer(path, resume=True)
+    with writers.open_writer(path) as writer:
+        with pytest.raises(writers.OutputBusy, match='being written by another run'):
+            writers.open_writer(path, resume=True)
         writer.write(OUT[:1])
-    with eio.open_writer(path, resume=True) as writer:  # free again once closed
+    with writers.open_writer(path, resume=True) as writer:  # free again once closed
         writer.write(OUT[1:2])
-    assert eio.done_ids(path) == {'a', 'b'}
+    assert writers.done_ids(path) == {'a', 'b'}
 
 
 def test_resume_cuts_half_written_jsonl(tmp_path):
     path = tmp_path / 'out.jsonl'
-    with eio.open_writer(path) as writer:
+    with writers.open_writer(path) as writer:
         writer.write(OUT[:2])
     with open(path, 'ab') as handle:
         handle.write(b'{"id": "c", "tags": ["\xd0')  # killed mid-line, mid-character
-    assert eio.done_ids(path) == {'a', 'b'}
-    with eio.open_writer(path, resume=True) as writer:
+    assert writers.done_ids(path) == {'a', 'b'}
+    with writers.open_writer(path, resume=True) as writer:
         writer.write(OUT[2:])
     assert [r['id'] for r in read_jsonl(path)] == ['a', 'b', 'c,"q"\nx']
 
 
 def test_resume_repairs_truncated_gzip(tmp_path):
     path = tmp_path / 'out.jsonl.gz'
-    with eio.open_writer(path) as writer:
+    with writers.open_writer(path) as writer:
         writer.write(OUT[:2])
         writer.write([{'id': f'x{i}', 'tags': ['т' * 50]} for i in range(50)])
     data = path.read_bytes()
     path.write_bytes(data[:-30])  # the last member lost its end
-    ids = eio.done_ids(path)
+    ids = writers.done_ids(path)
     assert {'a', 'b'} <= ids and len(ids) < 52
-    with eio.open_writer(path, resume=True) as writer:
+    with writers.open_writer(path, resume=True) as writer:
         writer.write([{'id': 'z', 'tags': []}])
     written = ['a', 'b'] + [f'x{i}' for i in range(50)]
     assert [r['id'] for r in read_jsonl(path)] == written[:len(ids)] + ['z']  # readable again
@@ -435,12 +298,12 @@ def test_resume_repairs_truncated_gzip(tmp_path):
 
 def test_resume_cuts_half_written_csv(tmp_path):
     path = tmp_path / 'out.csv'
-    with eio.open_writer(path) as writer:
+    with writers.open_writer(path) as writer:
         writer.write(OUT)
     with open(path, 'ab') as handle:
         handle.write(b'd,"[""half')  # inside a quoted field
-    assert eio.done_ids(path) == {'a', 'b', 'c,"q"\nx'}
-    with eio.open_writer(path, resume=True) as writer:
+    assert writers.done_ids(path) == {'a', 'b', 'c,"q"\nx'}
+    with writers.open_writer(path, resume=True) as writer:
         writer.write([{'id': 'd', 'tags': ['x'], 'entities': []}])
     with open(path, newline='', encoding='utf-8') as handle:
         assert [r['id'] for r in csv.DictReader(handle)] == ['a', 'b', 'c,"q"\nx', 'd']
@@ -449,113 +312,9 @@ def test_resume_cuts_half_written_csv(tmp_path):
 def test_resume_on_half_written_csv_header(tmp_path):
     path = tmp_path / 'out.csv'
     path.write_bytes(b'id,ta')
-    assert eio.done_ids(path) == set()
-    with eio.open_writer(path, resume=True) as writer:
+    assert writers.done_ids(path) == set()
+    with writers.open_writer(path, resume=True) as writer:
         writer.write(OUT[:1])
     assert path.read_text('utf-8').startswith('id,tags,entities,error\na,')
 
 
-# ---------------------------------------------------------------------------- the engine
-
-def test_run_batch_exactly_once_with_errors(tmp_path):
-    rows = short_docs(70) + [{'id': 'boom', 'text': 'Это BOOM'}, {'id': 'blank', 'text': ''}]
-    rows.insert(5, {'id': 'd1', 'text': 'Повтор id'})
-    src = write_jsonl(tmp_path / 'in.jsonl', rows)
-    with open(src, 'a', encoding='utf-8') as handle:
-        handle.write('{broken\n')
-    out = tmp_path / 'out.jsonl'
-    summary = batch.run_batch([src], out, jobs=1, batch_size=8, tagger_factory=fake_factory)
-    got = read_jsonl(out)
-    ids = [r['id'] for r in got]
-    assert len(ids) == len(set(ids)) == 74
-    assert ids[:7] == ['d0', 'd1', 'd2', 'd3', 'd4', 'd1#2', 'd5']
-    errors = {r['id']: r['error'] for r in got if 'error' in r}
-    assert errors['boom'] == 'RuntimeError: boom' and errors['blank'] == 'empty text'
-    assert errors['in.jsonl:74'].startswith('line 74: invalid JSON')
-    assert got[0]['tags'] == ['Заголовок', 'Иван', 'Петров', 'Москву']
-    assert got[0]['entities'][1] == {'start': 12, 'stop': 16, 'type': 'PER', 'text': 'Иван',
-                                     'normal': 'Иван'}
-    assert (summary.read, summary.tagged, summary.failed, summary.skipped, summary.renamed) == \
-        (74, 71, 3, 0, 1)
-    assert '1 repeated ids made unique' in str(summary)
-
-
-def test_interrupted_run_resumes_exactly_once(tmp_path):
-    src = write_jsonl(tmp_path / 'in.jsonl', short_docs(100))
-    out = tmp_path / 'out.jsonl'
-    with pytest.raises(batch.BatchAborted) as caught:
-        batch.run_batch([src], out, jobs=1, batch_size=10, tagger_factory=lambda p: StopAfter(4))
-    assert caught.value.interrupted and caught.value.summary.tagged == 30
-    with open(out, 'ab') as handle:
-        handle.write(b'{"id": "d30", "ta')  # as if killed while writing
-    with pytest.raises(FileExistsError):
-        batch.run_batch([src], out, jobs=1, tagger_factory=fake_factory)
-    summary = batch.run_batch([src], out, jobs=1, resume=True, batch_size=10,
-                              tagger_factory=fake_factory)
-    assert (summary.skipped, summary.tagged) == (30, 70)
-    assert [r['id'] for r in read_jsonl(out)] == [f'd{i}' for i in range(100)]
-    summary = batch.run_batch([src], out, jobs=1, resume=True, tagger_factory=fake_factory)
-    assert (summary.skipped, summary.tagged) == (100, 0)
-
-
-@pytest.mark.parametrize('suffix', ['jsonl.gz', 'csv'])
-def test_resume_other_outputs(tmp_path, suffix):
-    src = write_jsonl(tmp_path / 'in.jsonl', short_docs(40))
-    out = tmp_path / f'out.{suffix}'
-    with pytest.raises(batch.BatchAborted):
-        batch.run_batch([src], out, jobs=1, batch_size=10, tagger_factory=lambda p: StopAfter(3))
-    summary = batch.run_batch([src], out, jobs=1, resume=True, batch_size=10,
-                              tagger_factory=fake_factory)
-    assert (summary.skipped, summary.tagged) == (20, 20)
-    assert eio.done_ids(out) == {f'd{i}' for i in range(40)}
-
-
-def test_pool_keeps_order(tmp_path):
-    src = write_jsonl(tmp_path / 'in.jsonl', short_docs(100))
-    out = tmp_path / 'out.parquet'
-    summary = batch.run_batch([src], out, jobs=2, batch_size=7, tagger_factory=fake_factory)
-    import pandas as pd
-
-    df = pd.read_parquet(out)
-    assert list(df['id']) == [f'd{i}' for i in range(100)] and summary.tagged == 100
-    assert list(df['tags'][3]) == ['Заголовок', 'Иван', 'Петров', 'Москву']
-
-
-def test_several_inputs_in_one_run(tmp_path):
-    a = write_jsonl(tmp_path / 'a.jsonl', short_docs(3))
-    b = write_jsonl(tmp_path / 'b.jsonl', short_docs(2) + [{'text': 'Без id'}])
-    out = tmp_path / 'out.jsonl'
-    batch.run_batch([a, b], out, jobs=1, tagger_factory=fake_factory)
-    assert [r['id'] for r in read_jsonl(out)] == ['d0', 'd1', 'd2', 'd0#2', 'd1#2', 'b.jsonl:3']
-
-
-def test_tag_dataframe():
-    import pandas as pd
-
-    df = pd.DataFrame({'id': ['x', 'y', 'z'], 'title': ['Заголовок', None, 'Ещё'],
-                       'text': ['Иван Петров', 'Мария', None]})
-    result = batch.tag_dataframe(df, tagger=FakeTagger())
-    assert list(result.columns) == ['id', 'title', 'text', 'tags', 'entities', 'error']
-    assert result['tags'].tolist() == [['Заголовок', 'Иван', 'Петров'], ['Мария'], []]
-    assert result['error'].tolist() == [None, None, "row 3: missing text field 'text'"]
-    assert 'tags' not in df.columns  # a copy
-    no_id = batch.tag_dataframe(df[['text']], tagger=FakeTagger())
-    assert no_id['entities'][0][0]['text'] == 'Иван'
-
-
-def test_cli_arguments_and_usage_errors(tmp_path, capsys):
-    import argparse
-
-    parser = batch.add_arguments(argparse.ArgumentParser(prog='extractor batch'))
-    assert 'example' in parser.format_help()
-    out = tmp_path / 'out.jsonl'
-    out.write_text('{"id": "a"}\n')
-    src = write_jsonl(tmp_path / 'in.jsonl', short_docs(2))
-    assert batch.run_from_args(parser.parse_args([str(src), '-o', str(out)])) == 2
-    assert 'exists; use --resume or remove it' in capsys.readouterr().err
-    assert batch.run_from_args(parser.parse_args([str(tmp_path / 'no.jsonl'), '-o',
-                                                  str(tmp_path / 'o.jsonl')])) == 2
-    assert not (tmp_path / 'o.jsonl').exists()  # nothing created before inputs are checked
-    args = parser.parse_args([str(src), '-o', str(tmp_path / 'o.parquet'), '--resume'])
-    assert batch.run_from_args(args) == 2
-    assert 'only supported for JSONL and CSV' in capsys.readouterr().err

@@ -64,20 +64,22 @@ def test_entity_offsets_slice_to_text(tagger):
     ('Поддержку Кирсану Илюмжинову выразил президент.', 'Поддержку Кирсану Илюмжинову', 'Кирсану Илюмжинову'),
 ])
 def test_words_before_a_name_are_cut_off(tagger, text, glued, name):
-    from extractor.doc import Entity
-    from extractor.ner import dictionary_fix
-    from extractor.normalize import analysed
+    from extractor.analysis.ner import dictionary_fix
+    from extractor.analysis.pipeline import analyse
+    from extractor.doc import Doc, Entity
 
-    doc, context = analysed(text, tagger.models)
+    doc = Doc(text)
+    analyse([doc], tagger.models)
+    opening = {doc.tokens[s.tokens[0]].start for s in doc.sentences}
     start = text.index(glued)
     entity = dictionary_fix(doc, Entity(start, start + len(glued), 'PER', glued), tagger.models.vocab,
-                            set(context.starts))
+                            opening)
     assert entity is not None and entity.text == name
 
 
 def test_brackets_split_a_span():
     from extractor.doc import Entity
-    from extractor.ner import split_brackets
+    from extractor.analysis.ner import split_brackets
 
     text = 'Журналист Джошуа Вольф (Joshua Wolf) вышел.'
     glued = 'Джошуа Вольф (Joshua Wolf)'

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from extractor import morph
+from extractor.analysis import morph
 from extractor.doc import Doc
-from extractor.neural import MorphTagger, NERTagger, bio_spans
-from extractor.segment import segment
+from extractor.analysis.neural import MorphTagger, NERTagger, bio_spans
+from extractor.analysis.segment import segment
 
 SAMPLES = Path(__file__).resolve().parent.parent / 'samples'
 
@@ -61,15 +61,6 @@ def test_ner_spans_equal_slovnet(models):
 ])
 def test_bio_spans(labels, spans):
     assert bio_spans(labels) == spans
-
-
-def test_trim_keeps_the_newer_half(monkeypatch):
-    monkeypatch.setattr(morph, 'CACHE_SIZE', 10)
-    cache = {i: i for i in range(10)}
-    morph.trim(cache)
-    assert list(cache) == [5, 6, 7, 8, 9]
-    morph.trim(cache)
-    assert len(cache) == 5
 
 
 WORDS = ('развития местного самоуправления транспортной инфраструктуры умных городов '

@@ -111,7 +111,7 @@ def test_normalize_rejects_bad_span(tagger):
     ('Москва', 'Москва', True),
 ])
 def test_same_entity(a, b, same):
-    from extractor.normalize import same_entity
+    from extractor.analysis.entities import same_entity
 
     assert same_entity(a, b) is same
 
@@ -127,7 +127,7 @@ def test_same_entity(a, b, same):
     ('Covid-19', 'Covid-19'),
 ])
 def test_house_tags_get_the_capitals_of_names(text, cased):
-    from extractor.morph import Vocab
-    from extractor.normalize import proper_case
+    from extractor.analysis.morph import Vocab
+    from extractor.analysis.casing import proper_case
 
     assert proper_case(text, Vocab()) == cased

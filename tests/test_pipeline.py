@@ -37,7 +37,7 @@ def test_tags_ranked_and_typed(tagger):
 
 
 def test_surname_merged_into_full_name(tagger):
-    from extractor.merge import candidates
+    from extractor.analysis.candidates import candidates
 
     doc = tagger(ARTICLE)
     cands = {c.key: c for c in candidates(doc)}

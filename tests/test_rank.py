@@ -6,12 +6,22 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from extractor.merge import Candidate
-from extractor.neighbours import Neighbours
-from extractor.rank import RAW, Item, Lookups, best_first, cut, feature_names, items
-from extractor.trees import Forest
+from extractor.analysis.candidates import Candidate
+from extractor.ranking.features import RAW, Lookups, feature_names
+from extractor.ranking.items import Item, items
+from extractor.ranking.ranker import best_first, cut
+from extractor.ranking.trees import Forest
+from extractor.training.archive import fit_neighbours, fit_sites
+from extractor.training.trees import forest_of
 
 sklearn = pytest.importorskip('sklearn')
+
+
+def stored(part, path):
+    """``part`` written to an NPZ file and read back, as a profile stores it."""
+    np.savez_compressed(path, **part.arrays())
+    with np.load(path, allow_pickle=False) as data:
+        return type(part).from_arrays({name: data[name] for name in data.files})
 
 
 def noisy_data(rows=4000, columns=8, seed=0):
@@ -32,8 +42,7 @@ def test_forest_equals_sklearn(params, tmp_path):
 
     x, y = noisy_data()
     model = HistGradientBoostingClassifier(**params, random_state=0).fit(x, y)
-    Forest.from_sklearn(model).save(tmp_path / 'trees.npz')
-    forest = Forest.load(tmp_path / 'trees.npz')
+    forest = stored(forest_of(model), tmp_path / 'trees.npz')
     assert np.allclose(forest.probabilities(x), model.predict_proba(x)[:, 1], atol=1e-12)
     assert forest.probabilities(np.zeros((0, x.shape[1]))).shape == (0,)
 
@@ -44,8 +53,7 @@ def test_a_bag_of_ensembles_averages_their_probabilities(tmp_path):
     x, y = noisy_data()
     models = [HistGradientBoostingClassifier(max_iter=20 + 10 * seed, max_depth=5, max_features=0.5,
                                              random_state=seed).fit(x, y) for seed in range(3)]
-    Forest.from_sklearn(models).save(tmp_path / 'trees.npz')
-    forest = Forest.load(tmp_path / 'trees.npz')
+    forest = stored(forest_of(models), tmp_path / 'trees.npz')
     mean = np.mean([m.predict_proba(x)[:, 1] for m in models], axis=0)
     assert np.allclose(forest.probabilities(x), mean, atol=1e-12)
     assert not np.allclose(forest.probabilities(x), models[0].predict_proba(x)[:, 1], atol=1e-3)
@@ -60,12 +68,12 @@ def test_a_bag_of_ensembles_averages_their_probabilities(tmp_path):
 def test_the_whole_bag_scores_the_items_its_first_member_finds_likeliest(tmp_path):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from extractor.rank import SCREENED, SCREENING_TREES, Ranker
+    from extractor.ranking.ranker import SCREENED, SCREENING_TREES, Ranker
 
     x, y = noisy_data(rows=SCREENED * 3)
     models = [HistGradientBoostingClassifier(max_iter=15, max_depth=4, max_features=0.5,
                                              random_state=seed).fit(x, y) for seed in range(2)]
-    forest = Forest.from_sklearn(models)
+    forest = forest_of(models)
     probs = Ranker(forest, Lookups(1, {}, {})).screened(x)
     first, whole = forest.probabilities(x, 0, SCREENING_TREES), forest.probabilities(x)
     best = np.argsort(-first, kind='stable')[:SCREENED]
@@ -77,11 +85,12 @@ def test_the_whole_bag_scores_the_items_its_first_member_finds_likeliest(tmp_pat
 
 def test_trees_fit_when_a_feature_is_never_present():
     """No house classifier (a small archive, --no-house): its columns are all NaN."""
-    from extractor.train import Rows, fit_trees
+    from extractor.training.fit import Rows
+    from extractor.training.trees import fit_trees
 
     x, y = noisy_data()
     x[:, 3] = np.nan
-    forest = Forest.from_sklearn(fit_trees([Rows(0, [], x, y, set())]))
+    forest = forest_of(fit_trees([Rows(0, [], x, y, set())]))
     probs = forest.probabilities(x)
     assert probs.shape == (len(x),) and np.isfinite(probs).all()
     assert probs[y == 1].mean() > probs[y == 0].mean() + 0.3
@@ -96,7 +105,7 @@ def test_forest_refuses_trees_too_deep_to_lay_out():
                                            min_samples_leaf=1, early_stopping=False).fit(x, y)
     assert max(int(t.nodes['depth'].max()) for (t,) in model._predictors) > 12
     with pytest.raises(ValueError, match='max_depth'):
-        Forest.from_sklearn(model)
+        forest_of(model)
 
 
 @pytest.mark.parametrize('probs, expected, least, kept', [
@@ -120,14 +129,13 @@ GOLDS = [{'спорт', 'футбол'}, {'спорт'}, {'экономика', 
 
 
 def test_neighbours_vote_for_the_tags_of_similar_articles(tmp_path):
-    near = Neighbours.fit(BAGS, GOLDS)
+    near = fit_neighbours(BAGS, GOLDS)
     near.k = 2
-    near.save(tmp_path)
-    near = Neighbours.load(tmp_path)
-    votes, top = near.votes(Counter({'нефть': 1, 'рубль': 1}))
+    near = stored(near, tmp_path / 'neighbours.npz')
+    votes, top, _ = near.neighbourhood(Counter({'нефть': 1, 'рубль': 1}))
     assert max(votes, key=votes.get) == 'экономика' and votes['экономика'] == pytest.approx(1.0)
     assert 'спорт' not in votes and 0 < top <= 1
-    assert near.votes(Counter({'неведомое': 4})) == ({}, 0.0)
+    assert near.neighbourhood(Counter({'неведомое': 4}))[:2] == ({}, 0.0)
 
 
 def test_items_offer_people_by_surname_and_archive_tags():
@@ -135,7 +143,7 @@ def test_items_offer_people_by_surname_and_archive_tags():
              Candidate('москва', 'LOC', [(20, 26)], Counter({'Москва': 1}))]
     raw = np.ones((2, len(RAW)))
     lookups = Lookups(10, {'путин': 5}, {'путин': 4, 'в мире': 3}, {'в мире': 'в мире'})
-    near = Neighbours.fit([Counter({'путин': 2, 'москва': 1})] * 2 + [Counter({'нефть': 1})] * 2,
+    near = fit_neighbours([Counter({'путин': 2, 'москва': 1})] * 2 + [Counter({'нефть': 1})] * 2,
                           [{'путин', 'в мире'}, {'в мире'}, {'нефть'}, {'нефть'}])
     found, x = items(cands, raw, Counter({'путин': 1, 'москва': 1}), lookups, None, near)
     keys = [item.key for item in found]
@@ -169,7 +177,8 @@ def test_a_site_that_drops_hyphens_gets_its_keys_and_texts_without_them(joined, 
 
 
 def test_the_site_habit_for_hyphens_is_learned_from_its_tags():
-    from extractor.train import Sample, joins_hyphens
+    from extractor.training.archive import joins_hyphens
+    from extractor.training.data import Sample
 
     def sample(gold, keys):
         cands = [Candidate(k, 'TOPIC', [(0, 1)], Counter({k: 1})) for k in keys]
@@ -184,7 +193,7 @@ def test_the_site_habit_for_hyphens_is_learned_from_its_tags():
 def test_without_borrowing_neighbours_only_vote():
     cands = [Candidate('москва', 'LOC', [(0, 6)], Counter({'Москва': 1}))]
     lookups = Lookups(4, {}, {})
-    near = Neighbours.fit([Counter({'москва': 2, 'метро': 1})] * 2 + [Counter({'нефть': 1})] * 2,
+    near = fit_neighbours([Counter({'москва': 2, 'метро': 1})] * 2 + [Counter({'нефть': 1})] * 2,
                           [{'москва', 'транспорт'}, {'транспорт'}, {'нефть'}, {'нефть'}])
     counts = Counter({'москва': 1, 'метро': 1})
     borrowed, _ = items(cands, np.ones((1, len(RAW))), counts, lookups, None, near)
@@ -196,7 +205,7 @@ def test_without_borrowing_neighbours_only_vote():
 def test_a_surname_and_the_house_full_name_are_one_tag():
     cands = [Candidate('путин', 'PER', [(0, 5)], Counter({'Путин': 1}))]
     lookups = Lookups(4, {}, {})
-    near = Neighbours.fit([Counter({'путин': 2, 'визит': 1})] * 2 + [Counter({'нефть': 1})] * 2,
+    near = fit_neighbours([Counter({'путин': 2, 'визит': 1})] * 2 + [Counter({'нефть': 1})] * 2,
                           [{'владимир путин'}, {'владимир путин'}, {'нефть'}, {'нефть'}])
     found, _ = items(cands, np.ones((1, len(RAW))), Counter({'путин': 1, 'визит': 1}), lookups, None, near)
     assert [(i.key, i.source) for i in found] == [('путин', 0), ('владимир путин', 0)]
@@ -209,10 +218,9 @@ STYLES = np.array([[1.0, 2, 0, 0.5], [1.0, 2, 0, 0.5], [2.0, 0, 3, 0.9], [2.0, 0
 
 
 def test_neighbours_give_their_habits_with_people_as_shares(tmp_path):
-    near = Neighbours.fit(BAGS, GOLDS, style=STYLES)
+    near = fit_neighbours(BAGS, GOLDS, style=STYLES)
     near.k = 2
-    near.save(tmp_path)
-    _, _, habits = Neighbours.load(tmp_path).neighbourhood(Counter({'футбол': 2, 'матч': 1}))
+    _, _, habits = stored(near, tmp_path / 'neighbours.npz').neighbourhood(Counter({'футбол': 2, 'матч': 1}))
     assert habits == pytest.approx([1.0, 1.0, 0.0, 0.5])  # both sports articles: surnames only
     _, _, habits = near.neighbourhood(Counter({'нефть': 1, 'рубль': 1}))
     assert habits == pytest.approx([2.0, 0.0, 1.0, 0.9])  # the economy articles: full names
@@ -220,7 +228,6 @@ def test_neighbours_give_their_habits_with_people_as_shares(tmp_path):
 
 
 def test_sites_weigh_the_habits_of_the_site_an_article_resembles(tmp_path):
-    from extractor.sites import Sites
 
     bags = [Counter({'мяч': 2, 'гол': 1, 'матч': 1}), Counter({'мяч': 1, 'гол': 2, 'тренер': 1}),
             Counter({'мяч': 1, 'матч': 2, 'тренер': 1})] * 4 + \
@@ -228,19 +235,17 @@ def test_sites_weigh_the_habits_of_the_site_an_article_resembles(tmp_path):
             Counter({'биржа': 2, 'доллар': 1, 'рубль': 1})] * 4
     sources = [0] * 12 + [1] * 12
     style = np.array([[1.0, 3, 1, 0.5]] * 12 + [[2.0, 0, 2, 0.9]] * 12)
-    sites = Sites.fit(bags, sources, style)
-    sites.save(tmp_path)
-    sites = Sites.load(tmp_path)
+    sites = stored(fit_sites(bags, sources, style), tmp_path / 'sites.npz')
     assert np.allclose(sites.habits[:, :3], [[1.0, 0.75, 0.25], [2.0, 0.0, 1.0]])
     sport, money = (sites.mean_habits(Counter(b)) for b in ({'мяч': 1, 'гол': 1}, {'нефть': 1, 'рубль': 1}))
     assert sport[0] < 1.5 < money[0] and sport[1] > 0.375 > money[1]
     assert sites.probabilities(Counter({'мяч': 1})).sum() == pytest.approx(1.0)
-    three = Sites.fit(bags + bags[:6], sources + [2] * 6, np.vstack([style, style[:6]]))
+    three = fit_sites(bags + bags[:6], sources + [2] * 6, np.vstack([style, style[:6]]))
     assert three.probabilities(Counter({'нефть': 1})).argmax() == 1 and len(three.habits) == 3
 
 
 def test_items_fill_site_habits_only_for_a_profile_of_several_sites():
-    from extractor.sites import Sites
+    from extractor.ranking.sites import Sites
 
     cands = [Candidate('москва', 'LOC', [(0, 6)], Counter({'Москва': 1}))]
     lookups = Lookups(10, {}, {})
@@ -260,28 +265,29 @@ def test_a_profile_trained_before_a_feature_reads_the_columns_it_knows(tmp_path)
     import json
     import shutil
 
-    from extractor.rank import Ranker
+    from extractor.ranking import profile
     from extractor.resources import profile_dir
 
     folder = tmp_path / 'ng'
     shutil.copytree(profile_dir('ng'), folder)
     meta = json.loads((folder / 'ranker.json').read_text(encoding='utf-8'))
     names = feature_names()
-    ranker = Ranker.load(folder)
+    ranker = profile.load(folder)
     read = names if ranker.columns is None else [names[i] for i in ranker.columns]
     assert read == meta['features']
     meta['features'] = meta['features'] + ['no such feature']
     (folder / 'ranker.json').write_text(json.dumps(meta), encoding='utf-8')
-    with pytest.raises(ValueError, match='retrain'):
-        Ranker.load(folder)
+    with pytest.raises(profile.ProfileError, match='retrain'):
+        profile.load(folder)
 
 
 def test_other_spellings_are_looked_up_for_the_likeliest_candidates_only(tagger, monkeypatch):
     """A long article has hundreds of phrases: only the likeliest ones' other number is made."""
-    from extractor import rank
-    from extractor.rank import VARIANT, Ranker
+    from extractor.ranking import ranker as module
+    from extractor.ranking.items import VARIANT
+    from extractor.ranking.ranker import Ranker
 
-    monkeypatch.setattr(rank, 'SPELLED', 2)
+    monkeypatch.setattr(module, 'SPELLED', 2)
     column = feature_names().index('log_freq')
     # one split: a candidate is likely when its log_freq is above 0.5
     forest = Forest([column, 0, 0], [0.5, 0, 0], [True] * 3, [1, -1, -1], [2, -1, -1],
@@ -313,7 +319,7 @@ def quadratic_nested(doc, cands):
 @pytest.mark.parametrize('seed', range(20))
 def test_nested_share_equals_the_pairwise_comparison(seed):
     from extractor.doc import Doc, Entity
-    from extractor.rank import nested
+    from extractor.ranking.features import nested
 
     rng = np.random.default_rng(seed)
     spans = [(int(a), int(a + rng.integers(1, 12))) for a in rng.integers(0, 60, rng.integers(0, 25))]
@@ -337,8 +343,8 @@ def test_nested_share_takes_memory_linear_in_the_mentions():
         import resource
         import numpy as np
         from extractor.doc import Doc, Entity
-        from extractor.merge import Candidate
-        from extractor.rank import nested
+        from extractor.analysis.candidates import Candidate
+        from extractor.ranking.features import nested
         n = 200_000
         doc = Doc(' ' * (7 * n), entities=[Entity(7 * i, 7 * i + 6, 'LOC', '') for i in range(n)])
         cands = [Candidate('москва', 'LOC', [(7 * i, 7 * i + 6) for i in range(n)]),

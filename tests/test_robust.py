@@ -23,8 +23,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractor import Doc, pipeline
-from extractor.clean import clean_text, looks_like_html, strip_html
+from extractor import Doc
+from extractor.analysis import pipeline
+from extractor.analysis.clean import clean_text
+from extractor.engines.markup import looks_like_html, strip_html
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / 'samples'
@@ -243,7 +245,7 @@ def test_junk_inside_a_word_is_masked_not_fatal(warm):
 def test_batch_writes_records_holding_lone_surrogates(warm, tmp_path):
     # JSON may escape a lone surrogate ("\ud800"); json.loads gives it back as is, and the
     # entity texts, sliced from the caller's text, carry it into the output record.
-    from extractor.batch import run_batch
+    from extractor.engines.batch import run_batch
 
     source = tmp_path / 'in.jsonl'
     rows = [{'id': 'junk', 'text': 'Губернатор Санкт-Петер\udfffбурга Александр Бег\ud800лов заявил.'},
@@ -311,8 +313,8 @@ def test_long_document_in_windows_matches_whole(warm, monkeypatch):
 def test_overlong_document_is_cut_and_says_so(warm, monkeypatch, caplog):
     text = article(30_000)
     monkeypatch.setattr(pipeline, 'LONG', 1_000)
-    monkeypatch.setattr(pipeline, 'MAX_CHARS', 5_000)
-    with caplog.at_level(logging.WARNING, logger='extractor.pipeline'):
+    monkeypatch.setattr(pipeline, 'MAX_CHARS', 5_000)  # as the analysis reads it
+    with caplog.at_level(logging.WARNING, logger='extractor.analysis.pipeline'):
         doc = warm(text)
     check_doc(doc, text)
     assert doc.tokens and doc.tokens[-1].stop <= 5_000
@@ -441,14 +443,8 @@ def test_cli_tag_invalid_utf8_on_stdin():
         assert stderr.startswith('extractor: error:') and len(stderr.splitlines()) == 1, stderr
 
 
-def has_batch() -> bool:
-    return cli('batch', '--help', timeout=120).returncode == 0
-
-
 @pytest.fixture(scope='module')
 def batch_input(tmp_path_factory) -> Path:
-    if not has_batch():
-        pytest.skip('cli.py has no `batch` command yet')
     path = tmp_path_factory.mktemp('batch') / 'in.jsonl'
     path.write_text(json.dumps({'id': '1', 'text': NEWS}, ensure_ascii=False) + '\n', encoding='utf-8')
     return path

@@ -18,8 +18,9 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which older starle
     from fastapi.testclient import TestClient
 
 from extractor import evaluate  # noqa: E402
-from extractor.pipeline import cut  # noqa: E402
-from extractor.serve import Settings, create_app  # noqa: E402
+from extractor.article import cut_text as cut, parse_article  # noqa: E402
+from extractor.service.app import create_app  # noqa: E402
+from extractor.service.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / 'samples' / '07_zambia_mfa_visit.txt'
@@ -146,7 +147,7 @@ def test_eval_scores_as_extractor_eval_does(client, tagger):
 
 def test_eval_scores_an_edited_list_without_tagging(client):
     raw = SAMPLE.read_text(encoding='utf-8')
-    gold = evaluate.parse_article(raw).tags
+    gold = parse_article(raw).tags
     tags = ['замбия', 'Москвы', 'Совсем другой тег']
     data = client.post('/v1/eval', json={'article': raw, 'tags': tags}).json()
     score = evaluate.score_document(tags, gold, evaluate.LemmaKeyer())
@@ -209,11 +210,9 @@ def test_settings_reach_the_workers_through_the_environment(monkeypatch):
 
 
 def test_cli_serve_without_the_extra_says_what_to_install(monkeypatch, capsys):
-    import cli
-    import extractor
+    from extractor import cli
 
-    monkeypatch.delattr(extractor, 'serve', raising=False)
-    monkeypatch.setitem(sys.modules, 'extractor.serve', None)  # import fails as if fastapi were missing
+    monkeypatch.setitem(sys.modules, 'extractor.service.app', None)  # as if fastapi were missing
     assert cli.main(['serve', '--port', '1']) == 2
     assert "pip install -e '.[serve]'" in capsys.readouterr().err
 
@@ -225,8 +224,8 @@ def test_cli_serve_help_states_the_limits():
 
 
 def test_the_core_never_imports_the_web_stack():
-    code = ('import sys, cli, extractor, extractor.pipeline, extractor.batch, extractor.evaluate; '
-            'cli.build_parser(); print(sorted(m for m in sys.modules if m.split(".")[0] in '
+    code = ('import sys, extractor, extractor.tagger, extractor.engines.batch, extractor.evaluate, '
+            'extractor.cli; extractor.cli.build_parser(); print(sorted(m for m in sys.modules if m.split(".")[0] in '
             '("fastapi", "uvicorn", "starlette")))')
     out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '[]'

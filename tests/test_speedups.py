@@ -12,12 +12,12 @@ from natasha.morph.lemma import best_form
 from natasha.shape import recover_shape
 from razdel import tokenize as razdel_tokenize
 
-from extractor import morph
-from extractor.morph import MISSING, Vocab, recall, trim
-from extractor.normalize import lemma_form
+from extractor.analysis.morph import Vocab
+from extractor.cache import MISSING, Memo
+from extractor.analysis.shape import lemma_form
 from extractor.doc import Token
-from extractor.pipeline import FULL_COLLECTION_EVERY, fewer_full_collections
-from extractor.segment import tokenize
+from extractor.tagger import FULL_COLLECTION_EVERY, fewer_full_collections
+from extractor.analysis.segment import tokenize
 
 SAMPLES = Path(__file__).resolve().parent.parent / 'samples'
 
@@ -66,14 +66,24 @@ def test_tokenize_equals_razdel_on_corpora(datasets):
                     [(t.start, t.stop) for t in razdel_tokenize(text)], record['id']
 
 
-def test_recall_keeps_what_is_used(monkeypatch):
-    monkeypatch.setattr(morph, 'CACHE_SIZE', 4)
-    cache = {key: key.upper() for key in 'abcd'}
-    assert recall(cache, 'a') == 'A' and recall(cache, 'z') is MISSING
-    trim(cache)  # full: the least recently used half goes
-    assert list(cache) == ['d', 'a']
-    cache['n'] = None
-    assert recall(cache, 'n') is None  # a cached None is a value, not a miss
+def test_a_memo_keeps_what_is_used():
+    memo = Memo(4)
+    for key in 'abcd':
+        memo.put(key, key.upper())
+    assert memo.get('a') == 'A' and memo.get('z') is MISSING
+    memo.put('e', 'E')  # full: the least recently used half goes first
+    assert list(memo.entries) == ['d', 'a', 'e']
+    memo.put('n', None)
+    assert memo.get('n') is None  # a remembered None is a value, not a miss
+
+
+def test_a_full_memo_keeps_the_newer_half():
+    memo = Memo(10)
+    for i in range(10):
+        memo.put(i, i)
+    memo.put(10, 10)
+    assert list(memo.entries) == [5, 6, 7, 8, 9, 10]
+    assert len(memo) == 6
 
 
 @pytest.mark.parametrize('word, pos, feats', [

@@ -10,10 +10,13 @@ import pytest
 
 from extractor import Tagger
 from extractor.evaluate import GoldRecord
-from extractor.house import bag
+from extractor.ranking.lemmas import bag
 from extractor.resources import ModelNotFound, profile_dir
-from extractor.rank import feature_names
-from extractor.train import EXPECTED, TREES, fold_of, group_key, side, train
+from extractor.ranking.features import feature_names
+from extractor.training.data import fold_of, group_key, side
+from extractor.training.fit import EXPECTED
+from extractor.training.train import train
+from extractor.training.trees import TREES
 
 
 def test_split_keeps_copies_together():

@@ -1,0 +1,60 @@
+"""Worker processes for any per-chunk job: results in input order, a bounded window in flight.
+
+Used by the batch engine (tagging chunks of records) and by training (extracting candidates).
+Workers start through a fork server (spawn where there is none), with one BLAS thread each
+and Ctrl-C left to the parent; at most ``window`` chunks are in flight, so the input streams
+through in constant memory.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable, Iterable, Iterator, Optional
+
+from ..threads import THREAD_VARS, single_threaded
+
+
+def ordered_map(function: Callable[[Any], Any], chunks: Iterable[Any], jobs: int,
+                initializer: Optional[Callable[..., None]] = None, initargs: tuple = (),
+                window: Optional[int] = None) -> Iterator[Any]:
+    """``function(chunk)`` for each chunk in ``jobs`` worker processes, in input order.
+
+    ``initializer(*initargs)`` runs once in each worker (load the models there);
+    ``function`` and ``initializer`` must be picklable (module-level). At most ``window``
+    (default ``2 * jobs``) chunks are submitted ahead. On an error, Ctrl-C or a consumer that
+    stops early, what is in flight is dropped and the workers are stopped.
+    """
+    window = window or 2 * jobs
+    flight: deque = deque()
+    with single_threaded(), ProcessPoolExecutor(
+            jobs, mp_context=_context(), initializer=_start,
+            initargs=(initializer, initargs)) as pool:
+        try:
+            for chunk in chunks:
+                flight.append(pool.submit(function, chunk))
+                if len(flight) >= window:
+                    yield flight.popleft().result()
+            while flight:
+                yield flight.popleft().result()
+        except BaseException:  # Ctrl-C, a dead worker, the consumer gone: drop what is in flight
+            for future in flight:
+                future.cancel()
+            # no public way before Python 3.14 (terminate_workers); else shutdown waits for chunks
+            for process in list((getattr(pool, '_processes', None) or {}).values()):
+                process.terminate()
+            raise
+
+
+def _start(initializer: Optional[Callable[..., None]], initargs: tuple) -> None:
+    os.environ.update({var: '1' for var in THREAD_VARS})  # for what the worker imports later
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context('forkserver' if 'forkserver' in methods else 'spawn')
