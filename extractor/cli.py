@@ -156,8 +156,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CliError(f'{args.profile!r}: a profile name is letters, digits, "_", "-" and "."')
     out = Path(args.out) if args.out else checkout_models()
     if out is None:
-        raise CliError(f'not in a source checkout: give --out DIR for the profile (and tag with '
-                       f'{ENV}=DIR or --profile from there)')
+        raise CliError(f'not in a source checkout: give --out DIR, then tag with '
+                       f'{ENV}=DIR extractor tag --profile {args.profile} ...')
     command = 'extractor train ' + ' '.join(args.raw_argv)
     with progress_bar(None, 'extracting') as bar:
         try:
