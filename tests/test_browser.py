@@ -8,11 +8,14 @@ Skips where chromium, chromedriver or selenium is missing, except under CI (``CI
 from __future__ import annotations
 
 import base64
+import colorsys
 import json
 import os
+import re
 import shutil
 import tempfile
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -66,6 +69,7 @@ def browser():
     profile = tempfile.mkdtemp(prefix='extractor-chromium-')
     for flag in (*FLAGS, f'--user-data-dir={profile}', '--window-size=1280,900'):
         options.add_argument(flag)
+    options.set_capability('goog:loggingPrefs', {'performance': 'ALL'})  # the responses, for 404s
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_page_load_timeout(30)
     try:
@@ -132,6 +136,41 @@ def last_chip_class(driver) -> str:
                                  "return c.length ? c[c.length - 1].className : ''")
 
 
+def ru_count(n: int, one: str, few: str, many: str) -> str:
+    """The Russian rule, written apart from the page's: 1 тег, 2-4 тега, 5-20 тегов; by the last
+    two digits."""
+    last_two, last = n % 100, n % 10
+    form = many if 11 <= last_two <= 19 else one if last == 1 else few if last in (2, 3, 4) else many
+    return f'{n} {form}'
+
+
+def hue(css_colour: str) -> float:
+    """The hue in degrees of a computed ``rgb(...)`` / ``rgba(...)`` colour."""
+    r, g, b = (float(v) / 255 for v in re.findall(r'[\d.]+', css_colour)[:3])
+    return colorsys.rgb_to_hls(r, g, b)[0] * 360
+
+
+def responses(driver, origin: str) -> dict:
+    """url -> (status, MIME type) of what the page fetched from ``origin`` since the last call."""
+    seen = {}
+    for entry in driver.get_log('performance'):
+        message = json.loads(entry['message'])['message']
+        if message['method'] == 'Network.responseReceived':
+            response = message['params']['response']
+            if response['url'].startswith(origin):
+                seen[response['url'][len(origin):]] = (response['status'], response.get('mimeType'))
+    return seen
+
+
+def no_sideways_scroll(driver) -> bool:
+    return driver.execute_script('const e = document.documentElement; return e.scrollWidth <= e.clientWidth')
+
+
+def resize(driver, width: int, height: int) -> None:
+    driver.set_window_size(width, height)
+    wait(driver, lambda d: d.execute_script('return window.innerWidth') <= width)
+
+
 def test_page_tags_a_sample_edits_chips_and_scores(server, browser, shots):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -139,6 +178,9 @@ def test_page_tags_a_sample_edits_chips_and_scores(server, browser, shots):
     raw = SAMPLE.read_text(encoding='utf-8')
     expected = api(server, '/v1/eval', {'article': raw})
     tag(browser, server, raw)
+    took = f"{ru_count(len(expected['tags']), 'тег', 'тега', 'тегов')}, " \
+        f"{ru_count(len(expected['entities']), 'упоминание', 'упоминания', 'упоминаний')}, "
+    assert text_of(browser, 'status').startswith(took)
 
     # the text as the tagger read it (no gold line), every mention highlighted in its colour
     assert text_of(browser, 'text') == expected['text']
@@ -192,8 +234,7 @@ def test_page_tags_a_sample_edits_chips_and_scores(server, browser, shots):
     # a phone-width window: one column, nothing wider than the screen
     browser.set_window_size(390, 844)
     wait(browser, lambda d: d.execute_script('return window.innerWidth') <= 400)
-    width = browser.execute_script('return [document.documentElement.scrollWidth, window.innerWidth]')
-    assert width[0] <= width[1]
+    assert no_sideways_scroll(browser)
     screenshot(browser, shots / 'page-phone.png')
     browser.set_window_size(1280, 900)
 
@@ -219,3 +260,84 @@ def test_api_docs_render_without_internet(server, browser):
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, '.opblock')) >= 6)
     paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, '.opblock-summary-path')}
     assert {'/v1/tag', '/v1/tag/batch', '/v1/eval'} <= paths
+
+
+def test_page_counts_in_russian_and_loads_its_favicon(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.execute_cdp_cmd('Network.clearBrowserCache', {})
+    browser.get_log('performance')  # drop what came before
+    browser.get(server + '/?fresh')  # a page the browser has no icon for yet
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#profile option'))
+    counts = [0, 1, 2, 4, 5, 11, 12, 14, 19, 20, 21, 22, 25, 101, 102, 111, 112, 121, 1001, 1000011]
+    said = browser.execute_script("return arguments[0].map(n => counted(n, 'tag'))", counts)
+    assert said == [ru_count(n, 'тег', 'тега', 'тегов') for n in counts]
+    assert said[10:13] == ['21 тег', '22 тега', '25 тегов'] and said[5] == '11 тегов' and said[0] == '0 тегов'
+    assert browser.execute_script("return counted(3, 'char') + ' ' + counted(11, 'mention')") == \
+        '3 символа 11 упоминаний'
+
+    # the icon the page names is fetched (an SVG, under the page's CSP), and nothing fails to load
+    icon = browser.execute_script("return document.querySelector('link[rel=icon]').getAttribute('href')")
+    fetched = {}
+    wait(browser, lambda d: fetched.update(responses(d, server)) or icon in fetched, timeout=15)
+    assert fetched[icon] == (200, 'image/svg+xml')
+    assert all(status < 400 for status, _ in fetched.values()), fetched
+    with urllib.request.urlopen(server + icon, timeout=10) as reply:
+        assert ET.fromstring(reply.read()).tag.endswith('svg')
+
+
+def test_page_legend_and_colours_mean_one_thing_each(server, browser):
+    from selenium.webdriver.common.by import By
+
+    tag(browser, server, SAMPLE.read_text(encoding='utf-8'))  # with a gold line
+    for legend in ('text-legend', 'chip-legend'):
+        assert browser.find_element(By.ID, legend).is_displayed()
+    swatches = {e.text for e in browser.find_elements(By.CSS_SELECTOR, '#chip-legend .swatch')
+                if e.is_displayed()}
+    assert {'персона', 'место', 'организация', 'вручную'} <= swatches
+    assert any('есть у редакции' in s for s in swatches) and any('по леммам' in s for s in swatches)
+
+    # green is "matches a gold tag" and nothing else: not the colour of places
+    def css(selector: str, name: str) -> str:
+        return browser.find_element(By.CSS_SELECTOR, selector).value_of_css_property(name)
+
+    green = range(75, 170)
+    assert int(hue(css('#chip-legend .match-exact', 'border-top-color'))) in green
+    assert int(hue(css('#gold li.hit', 'color'))) in green
+    for selector in ('#text mark.ent-LOC', '#text mark.ent-PER', '#text mark.ent-ORG',
+                     '#chip-legend .kind-LOC'):
+        assert int(hue(css(selector, 'background-color'))) not in green, selector
+
+    # without a gold line the legend keeps the kinds and drops the matches
+    tag(browser, server, 'Сергей Собянин открыл в Москве станцию метро.')
+    gold_only = browser.find_elements(By.CSS_SELECTOR, '#chip-legend .gold-only')
+    assert gold_only and not any(e.is_displayed() for e in gold_only)
+    assert browser.find_element(By.CSS_SELECTOR, '#chip-legend .kind-LOC').is_displayed()
+
+
+def test_page_long_camel_chip_does_not_scroll_sideways(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    tag(browser, server, SAMPLE.read_text(encoding='utf-8'))
+    long_tag = ' '.join(['Межрегиональное объединение', 'производителей сельскохозяйственной техники'] * 6)
+    browser.find_element(By.ID, 'add').send_keys(long_tag + '\n')
+    Select(browser.find_element(By.ID, 'style')).select_by_value('camel')
+    camel = '#' + long_tag.title().replace(' ', '')
+    wait(browser, lambda d: chip_texts(d)[-1] == camel)
+    try:
+        for width, height in ((1280, 900), (360, 780)):
+            resize(browser, width, height)
+            assert no_sideways_scroll(browser), width
+            box = browser.execute_script(
+                "const chips = document.querySelectorAll('#chips .chip'), last = chips[chips.length - 1];"
+                "const list = document.getElementById('chips').getBoundingClientRect();"
+                "const c = last.getBoundingClientRect();"
+                "return [c.left - list.left, list.right - c.right, last.querySelector('.chip-text').title,"
+                "        c.height / parseFloat(getComputedStyle(last).fontSize)]")
+            assert box[0] >= 0 and box[1] >= -0.5, (width, box)  # inside its column
+            assert box[2] == camel  # the whole tag in its title
+            assert box[3] > 3  # wrapped over lines, not cut
+    finally:
+        resize(browser, 1280, 900)
+

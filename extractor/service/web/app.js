@@ -6,6 +6,28 @@ const $ = (id) => document.getElementById(id);
 const KINDS = { PER: 'персона', LOC: 'место', ORG: 'организация', PHRASE: 'фраза', TOPIC: 'тема', USER: 'вручную' };
 const state = { article: '', chips: [], gold: null, scoreRun: 0 };
 
+// ------------------------------------------------------------ Russian plurals
+
+// The form of a noun after the number n: 1, 21, 101 тег; 2-4, 22-24 тега; 0, 5-20, 25-30, 111 тегов.
+function plural(n, one, few, many) {
+  const tens = Math.abs(n) % 100;
+  const units = tens % 10;
+  if (tens >= 11 && tens <= 14) return many;
+  if (units === 1) return one;
+  if (units >= 2 && units <= 4) return few;
+  return many;
+}
+
+const NOUNS = {
+  tag: ['тег', 'тега', 'тегов'],
+  mention: ['упоминание', 'упоминания', 'упоминаний'],
+  char: ['символ', 'символа', 'символов'],
+};
+
+function counted(n, noun) {
+  return n + ' ' + plural(n, ...NOUNS[noun]);
+}
+
 // ------------------------------------------------------------ tag styles (extractor/tags.py)
 
 const QUOTES = /[«»„“”"'()[\]]/g;
@@ -109,6 +131,7 @@ function renderChips() {
     const text = document.createElement('span');
     text.className = 'chip-text';
     text.textContent = '#' + styled(chip.normal, style);
+    text.title = text.textContent; // a long tag wraps in its chip; the whole of it on hover too
     const kind = document.createElement('span');
     kind.className = 'chip-kind';
     kind.textContent = KINDS[chip.kind] || chip.kind;
@@ -145,7 +168,7 @@ function renderGold(data) {
   for (const tag of data.gold) {
     const item = document.createElement('li');
     item.className = tag.match ? 'hit match-' + tag.match : 'miss';
-    item.textContent = (tag.match ? '✓ ' : '✗ ') + '#' + tag.text;
+    item.textContent = ({ exact: '✓ ', lemma: '≈ ' }[tag.match] || '✗ ') + '#' + tag.text;
     list.append(item);
   }
   for (const level of ['exact', 'lemma']) {
@@ -189,11 +212,13 @@ async function tagArticle() {
   state.chips = data.tags.map((t) => ({ normal: t.normal, kind: t.kind, score: t.score, match: null }));
   renderText(text, data.entities);
   $('truncated').hidden = !data.truncated;
-  $('chars').textContent = String(data.chars);
+  $('chars').textContent = counted(data.chars, 'char');
+  $('result').classList.toggle('with-gold', gold);
   renderGold(gold ? data : null);
   renderChips();
   $('result').hidden = false;
-  status(data.tags.length + ' тегов, ' + data.entities.length + ' упоминаний, ' + Math.round(data.took_ms) + ' мс');
+  status(counted(data.tags.length, 'tag') + ', ' + counted(data.entities.length, 'mention') + ', '
+    + Math.round(data.took_ms) + ' мс');
 }
 
 async function rescore() {
