@@ -119,7 +119,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if errors:
         print(f'skipped: {len(errors)} gold records', file=sys.stderr)
     if args.report:
-        evaluate.write_report(args.report, result.rows, result.summary, result.docs, errors)
+        evaluate.write_report(args.report, result.rows, result.summary, result.docs, errors, k=args.k)
         print(f'report: {Path(args.report) / "report.html"}', file=sys.stderr)
     return 1 if errors else 0
 

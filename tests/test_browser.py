@@ -13,6 +13,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -116,10 +118,12 @@ def tag(driver, server: str, article: str) -> None:
          and not d.find_element(By.ID, 'tag').get_attribute('disabled'))
 
 
-def screenshot(driver, path: Path) -> None:
-    """The whole page, not only the window: chromium's own capture beyond the viewport."""
+def screenshot(driver, path: Path, height: float | None = None) -> None:
+    """The whole page (or its top ``height`` pixels), not only the window: chromium's own
+    capture beyond the viewport."""
     size = driver.execute_cdp_cmd('Page.getLayoutMetrics', {})['cssContentSize']
-    clip = {'x': 0, 'y': 0, 'width': size['width'], 'height': size['height'], 'scale': 1}
+    clip = {'x': 0, 'y': 0, 'width': size['width'], 'height': min(size['height'], height or size['height']),
+            'scale': 1}
     data = driver.execute_cdp_cmd('Page.captureScreenshot', {'format': 'png', 'captureBeyondViewport': True,
                                                             'clip': clip})
     path.write_bytes(base64.b64decode(data['data']))
@@ -341,3 +345,29 @@ def test_page_long_camel_chip_does_not_scroll_sideways(server, browser):
     finally:
         resize(browser, 1280, 900)
 
+
+def test_report_in_chromium(browser, shots, tmp_path):
+    """The report of ``extractor eval samples/ --report DIR``: its charts drawn, no sideways
+    scrolling, the legend shown; docs/report.png is its top."""
+    from selenium.webdriver.common.by import By
+
+    out = tmp_path / 'report'
+    done = subprocess.run([sys.executable, '-m', 'cli', 'eval', 'samples/', '--report', str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    browser.get((out / 'report.html').as_uri())
+    charts = browser.find_elements(By.CSS_SELECTOR, 'svg.chart')
+    assert len(charts) == 3 and all(c.size['width'] > 200 and c.size['height'] > 100 for c in charts)
+    assert browser.find_element(By.CSS_SELECTOR, 'dl.legend').is_displayed()
+    f1 = [float(re.search(r'F1 exact ([\d.]+)', p.text).group(1))
+          for p in browser.find_elements(By.CSS_SELECTOR, '.doc > p:first-of-type')]
+    assert len(f1) == len(list((ROOT / 'samples').glob('*.txt'))) and f1 == sorted(f1)
+    try:
+        for width, height in ((1280, 900), (360, 780)):
+            resize(browser, width, height)
+            assert no_sideways_scroll(browser), width
+    finally:
+        resize(browser, 1280, 900)
+    top = browser.execute_script(
+        "return document.querySelector('.doc').getBoundingClientRect().top + scrollY")
+    screenshot(browser, shots / 'report.png', height=top + 420)

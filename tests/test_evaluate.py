@@ -3,12 +3,13 @@ import ast
 import gzip
 import json
 import os
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from extractor.article import parse_article
-from extractor.doc import Doc, Entity
+from extractor.doc import Doc, Entity, Phrase, Tag
 from extractor.evaluate import (
     GoldError, GoldRecord, LemmaKeyer, Row, format_table, prf, read_gold,
     score_corpus, score_document, summarize, tag_key, tag_keys, write_report,
@@ -414,8 +415,8 @@ def test_write_report(tmp_path, lemma_key):
     assert 'doc&lt;1&gt;' in page and 'doc-2' in page and 'doc<1>' not in page
     assert '&lt;b&gt;' in page and '<b>Москва' not in page and '&amp; Сирия' in page
     assert '>ООН<span' in page and '>Москва<span' in page  # entities boxed
-    assert 'class="tag missed">сша<' in page and 'class="tag extra">сирия<' in page
-    assert 'class="tag lemma"' in page and 'class="tag exact">оон<' in page
+    assert 'class="tag missed">сша<' in page and 'class="tag extra">Сирия<' in page
+    assert 'class="tag lemma"' in page and 'class="tag exact">ООН<' in page  # as predicted
     assert 'no &quot;tags&quot;' in page
 
 
@@ -424,5 +425,146 @@ def test_write_report_caps_html(tmp_path, lemma_key):
             for i in range(205)]
     write_report(tmp_path, rows, summarize(row.score for row in rows))
     page = (tmp_path / 'report.html').read_text(encoding='utf-8')
-    assert '<h3>id199</h3>' in page and '<h3>id200</h3>' not in page
+    assert '<h3>id199</h3>' in page and '<h3>id200</h3>' not in page  # equal F1: in order
     assert len((tmp_path / 'documents.csv').read_text().splitlines()) == 206
+
+
+class Cells(HTMLParser):
+    """The report's tags and tables, read as a browser would: (class, text) and rows of cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, str]] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self.headings: list[str] = []
+        self.stack: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        css = dict(attrs).get('class') or ''
+        self.stack.append((tag, css))
+        if tag == 'table':
+            self.table = self.tables.setdefault(css, [])
+        elif tag == 'tr':
+            self.table.append([])
+        elif tag == 'span' and css.startswith('tag '):
+            self.tags.append((css[4:], ''))
+        elif tag == 'h3':
+            self.headings.append('')
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data):
+        inside = [tag for tag, _ in self.stack]
+        if 'td' in inside or 'th' in inside:
+            cell = self.table[-1]
+            if self.stack[-1][0] in ('td', 'th'):
+                cell.append(data)
+        if any(tag == 'span' and css.startswith('tag ') for tag, css in self.stack) and \
+                not any(css == 'gold-form' for _, css in self.stack):
+            css, text = self.tags[-1]
+            self.tags[-1] = (css, text + data)
+        if self.stack and self.stack[-1][0] == 'h3':
+            self.headings[-1] += data
+
+
+def read_report(path: Path) -> tuple[str, Cells]:
+    page = (path / 'report.html').read_text(encoding='utf-8')
+    cells = Cells()
+    cells.feed(page)
+    return page, cells
+
+
+def svgs(page: str) -> list:
+    """Every inline SVG of the page, parsed as XML (a malformed one raises)."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    return [ET.fromstring(chunk) for chunk in re.findall(r'<svg\b.*?</svg>', page, re.S)]
+
+
+def test_report_shows_tags_as_written_and_matches_them_by_key(tmp_path, lemma_key):
+    pred = ['Андрей Королёв', '«Ростов»', 'транспортной инфраструктуры', 'Сирия']
+    gold = ['андрей королев', 'Ростов', 'Транспортная инфраструктура', 'Артём Ткаченко']
+    rows = [Row('a', pred, gold, score_document(pred, gold, lemma_key))]
+    write_report(tmp_path, rows, summarize(row.score for row in rows))
+    page, cells = read_report(tmp_path)
+    assert cells.tags[-5:] == [  # the legend's samples come first
+        ('exact', 'Андрей Королёв'), ('exact', '«Ростов»'),
+        ('lemma', 'транспортной инфраструктуры'), ('extra', 'Сирия'), ('missed', 'Артём Ткаченко')]
+    assert '≈ Транспортная инфраструктура' in page  # the gold form beside its lemma pair
+    assert 'андрей королев' not in page and 'артем' not in page.lower()
+    assert 'matched 2 exactly + 1 by lemma only; 1 not in gold, 1 missed' in page
+
+
+def test_report_legend_charts_and_the_worst_article_first(tmp_path, lemma_key):
+    pairs = {'good': (['Москва', 'Сбербанк'], ['Москва', 'Сбербанк']),
+             'bad': (['Лондон'], ['Париж']),
+             'mid': (['Москва', 'Путин'], ['Москва', 'Владимир Путин', 'Экономика', 'ключевая ставка'])}
+    rows = [Row(id, pred, gold, score_document(pred, gold, lemma_key)) for id, (pred, gold) in pairs.items()]
+    kinds = {'Москва': 'LOC', 'Сбербанк': 'ORG', 'Лондон': 'LOC', 'Путин': 'PER'}
+    docs = {id: Doc(text='текст', id=id, tags=[Tag(tag, kinds[tag]) for tag in pred])
+            for id, (pred, _) in pairs.items()}
+    docs['mid'].entities = [Entity(0, 5, 'PER', 'Владимира Путина', 'Владимир Путин')]
+    docs['mid'].phrases = [Phrase(0, 5, 'TOPIC', 'ключевую ставку', 'ключевая ставка')]
+    write_report(tmp_path, rows, summarize(row.score for row in rows), docs=docs)
+    page, cells = read_report(tmp_path)
+
+    # the worst first: bad (F1 0), mid (0.5), good (1); the chart of the worst links to them
+    assert cells.headings == ['bad', 'mid', 'good']
+    assert page.index('id="doc-1"') < page.index('id="doc-2"') < page.index('id="doc-0"')
+    charts = svgs(page)
+    assert len(charts) == 3 and all(chart.find('title').text for chart in charts)
+    worst = charts[2]
+    assert [a.get('href') for a in worst.iter('a')] == ['#doc-1', '#doc-2', '#doc-0']
+    spread = [r for r in charts[1].iter('rect') if r.find('title') is not None and float(r.get('height')) > 0]
+    assert sorted(r.find('title').text for r in spread if 'exact' in r.find('title').text) == [
+        'F1 exact 0.0–0.1: 1 article', 'F1 exact 0.3–0.4: 1 article', 'F1 exact 0.9–1.0: 1 article']
+
+    # by kind: a missed gold tag takes the kind of a mention with its key, else "unmatched"
+    table = {row[0]: row[1:] for row in cells.tables['kinds'][1:]}
+    assert list(table) == ['PER', 'LOC', 'ORG', 'TOPIC', 'unmatched']
+    assert table['LOC'][:5] == ['3', '2', '2 + 0', '0.667', '1.000']  # Москва twice; Лондон
+    assert table['PER'][:4] == ['1', '1', '0 + 0', '0.000']   # Путин is not Владимир Путин
+    assert table['TOPIC'][:5] == ['0', '1', '0 + 0', '—', '0.000']
+    assert table['unmatched'][:2] == ['0', '2']  # Париж, Экономика: no tag nor mention has their key
+    assert {kind for kind in ('PER', 'LOC', 'ORG') if f'>{kind} (' in page} == {'PER', 'LOC', 'ORG'}
+
+    # the legend: every colour of the page is explained, and "matched N + M" in words
+    legend = page[page.index('<dl class="legend">'):page.index('</dl>')]
+    for css in ('exact', 'lemma', 'extra', 'missed'):
+        assert f'class="tag {css}"' in legend
+    for kind in ('PER', 'LOC', 'ORG'):
+        assert f'ent-{kind}' in legend
+    assert 'unmatched' in legend and 'by lemma only' in legend
+
+
+def test_report_without_docs_says_why_there_is_no_chart_by_kind(tmp_path, lemma_key):
+    rows = [Row('a', ['Москва'], ['Москва'], score_document(['Москва'], ['Москва'], lemma_key))]
+    write_report(tmp_path, rows, summarize(row.score for row in rows))
+    page, cells = read_report(tmp_path)
+    assert len(svgs(page)) == 2 and 'kinds' not in cells.tables
+    assert 'Not available' in page and '--pred' in page
+
+
+def test_eval_report_k_reaches_summary_json(tmp_path, lemma_key):
+    import cli
+
+    gold = tmp_path / 'gold.jsonl'
+    pred = tmp_path / 'pred.jsonl'
+    items = {'1': (['Москва', 'Путин', 'Сбербанк'], ['Сбербанк', 'Москва']),
+             '2': (['Лондон', 'Париж'], ['Париж'])}
+    gold.write_text(''.join(json.dumps({'id': id, 'text': 'текст', 'tags': g}, ensure_ascii=False) + '\n'
+                            for id, (_, g) in items.items()), encoding='utf-8')
+    pred.write_text(''.join(json.dumps({'id': id, 'tags': p}, ensure_ascii=False) + '\n'
+                            for id, (p, _) in items.items()), encoding='utf-8')
+    out = tmp_path / 'report'
+    assert cli.main(['eval', str(gold), '--pred', str(pred), '--report', str(out), '--k', '1']) == 0
+    data = json.loads((out / 'summary.json').read_text(encoding='utf-8'))
+    assert data['k'] == 1
+    at_1 = score_corpus([items[id] for id in items], k=1, lemma_key=lemma_key)
+    everything = score_corpus([items[id] for id in items], lemma_key=lemma_key)
+    assert data['at_k']['exact']['micro_p'] == pytest.approx(at_1.exact.micro_p) == 0.5
+    assert data['exact']['micro_p'] == pytest.approx(everything.exact.micro_p) == 0.6
+    assert '>exact@1<' in (out / 'report.html').read_text(encoding='utf-8')
