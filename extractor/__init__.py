@@ -24,8 +24,11 @@ def read_article(path) -> Article:
     return read(path)
 
 
-def tag_dataframe(df, text='text', title='title', id='id', tagger=None):
-    """Tag a pandas DataFrame; see ``extractor.engines.frames.tag_dataframe``."""
+def tag_dataframe(df, text='text', title='title', id='id', tagger=None, batch_size=32, prefix=''):
+    """A copy of a pandas DataFrame with ``tags``, ``entities`` and ``error`` columns (named
+    ``prefix + 'tags'``, ... with a ``prefix``; a clash with a column of ``df`` is a
+    ValueError, never overwritten); see ``extractor.engines.frames.tag_dataframe``."""
     from .engines.frames import tag_dataframe as run
 
-    return run(df, text=text, title=title, id=id, tagger=tagger)
+    return run(df, text=text, title=title, id=id, tagger=tagger, batch_size=batch_size,
+               prefix=prefix)

@@ -176,6 +176,24 @@ def test_tag_dataframe():
     assert no_id['entities'][0][0]['text'] == 'Иван'
 
 
+def test_tag_dataframe_never_overwrites_a_column():
+    import pandas as pd
+
+    from extractor import tag_dataframe as public
+
+    df = pd.DataFrame({'id': ['x'], 'text': ['Иван Петров'], 'tags': [['Золото']], 'error': ['']})
+    with pytest.raises(ValueError, match=r"already has 'tags', 'error'.*prefix='pred_' "
+                                         r"\(columns pred_tags, pred_entities, pred_error\)"):
+        tag_dataframe(df, tagger=FakeTagger())
+    result = public(df, tagger=FakeTagger(), prefix='pred_')
+    assert result['tags'].tolist() == [['Золото']] and result['error'].tolist() == ['']
+    assert result['pred_tags'].tolist() == [['Иван', 'Петров']]
+    with pytest.raises(ValueError, match="already has 'pred_tags'.*prefix='extractor_'"):
+        tag_dataframe(result, tagger=FakeTagger(), prefix='pred_')
+    with pytest.raises(ValueError, match=r"no text column 'body' \(its columns: id, text, tags, error\)"):
+        tag_dataframe(df, text='body', tagger=FakeTagger(), prefix='p_')
+
+
 def test_cli_arguments_and_usage_errors(tmp_path, capsys):
     from extractor.cli import main
 

@@ -119,3 +119,65 @@ def test_missing_dask_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, 'distributed', None)
     with pytest.raises(ImportError, match=r'pip install "extractor\[dask\]"'):
         dask_engine.connect()
+
+
+def test_tag_ddf_writes_parquet_with_the_meta_its_partitions_have(client, tmp_path):
+    """The README's ``tag_ddf(...).to_parquet(dir)``: the meta's dtypes are the partitions'
+    dtypes, and the files read back as the computed frame."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    frame = pd.DataFrame({'id': ['a', 'b', 'c'], 'title': ['Визит', None, 'Сессия'],
+                          'text': ['Президент России Владимир Путин прилетел в Казань.', '',
+                                   'Алексей Логвиненко выступил в Санкт-Петербурге.']})
+    tagged = dask_engine.tag_ddf(dd.from_pandas(frame, npartitions=2))
+    computed = tagged.compute()
+    assert dict(tagged._meta.dtypes) == dict(computed.dtypes)
+    tagged.to_parquet(tmp_path / 'tags')
+    back = dd.read_parquet(tmp_path / 'tags', dtype_backend='pyarrow').compute()
+    assert list(back['id']) == ['a', 'b', 'c']
+    assert [list(t) for t in back['tags']] == [list(t) for t in computed['tags']]
+    assert computed['tags'].iloc[0] and not len(computed['tags'].iloc[1])
+    assert 'Санкт-Петербург' in [e['normal'] for e in back['entities'].iloc[2]]
+    assert back['error'].iloc[1] == 'empty text' and back['error'].isna().sum() == 2
+    pandas_back = pd.read_parquet(tmp_path / 'tags', dtype_backend='pyarrow')
+    assert list(pandas_back['id']) == ['a', 'b', 'c']
+
+
+def test_tag_ddf_never_overwrites_a_column(client):
+    import dask.dataframe as dd
+    import pandas as pd
+
+    frame = dd.from_pandas(pd.DataFrame({'id': ['a'], 'text': ['Путин прилетел в Казань.'],
+                                         'tags': ['#Казань']}), npartitions=1)
+    with pytest.raises(ValueError, match=r"already has 'tags'.*prefix='pred_'"):
+        dask_engine.tag_ddf(frame)
+    tagged = dask_engine.tag_ddf(frame, prefix='pred_').compute()
+    assert list(tagged['tags']) == ['#Казань'] and 'Казань' in list(tagged['pred_tags'].iloc[0])
+    with pytest.raises(ValueError, match=r"no text column 'body' \(its columns: id, text, tags\)"):
+        dask_engine.tag_ddf(frame, text='body', prefix='pred_')
+
+
+def test_read_articles_gives_one_document_per_file(client, tmp_path, tagger, monkeypatch):
+    """Whole files, read as ``read_article`` reads them (any encoding, no gold line): the
+    records of ``tag_bag`` are the library's tags of each file's article."""
+    from extractor import read_article
+
+    samples = sorted((Path(__file__).parents[1] / 'samples').glob('0[1-3]_*.txt'))
+    folder = tmp_path / 'articles'
+    folder.mkdir()
+    for number, sample in enumerate(samples):
+        text = sample.read_text(encoding='utf-8')
+        (folder / sample.name).write_bytes(text.encode('cp1251' if number == 1 else 'utf-8'))
+    (folder / 'zz_binary.txt').write_bytes(bytes(range(256)) * 4)
+    monkeypatch.chdir(tmp_path)
+    bag = dask_engine.read_articles('articles/*.txt')
+    pairs = bag.compute()
+    assert [p[0] for p in pairs[:3]] == [f'articles/{s.name}' for s in samples]
+    assert all('#' not in text.splitlines()[-1] for _, text in pairs[:3])  # no gold line
+    records = dask_engine.tag_bag(bag).compute()
+    assert len(records) == 4
+    assert records[3]['id'] == 'articles/zz_binary.txt' and 'error' in records[3]
+    for sample, record in zip(samples, records):
+        expected = tagger(read_article(folder / sample.name).text)
+        assert record['tags'] == [t.text for t in expected.tags]

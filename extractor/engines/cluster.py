@@ -1,7 +1,8 @@
 """Tagging on a Dask cluster: bags, DataFrames, and the ``--engine dask`` of ``extractor batch``.
 
-    from extractor.engines.cluster import tag_bag, tag_ddf
+    from extractor.engines.cluster import read_articles, tag_bag, tag_ddf
     tagged = tag_ddf(dd.read_parquet('s3://news/2024/*.parquet'), text='body')
+    records = tag_bag(read_articles('s3://news/articles/*.txt'))  # one document per file
 
 Each worker process builds its ``Tagger`` once, on its first task, and keeps it for every later
 task (a per-process cache, so a restarted worker simply builds it again); the records and error
@@ -16,7 +17,8 @@ from collections import deque
 from typing import Any, Iterable, Iterator, Optional
 
 from ..threads import THREAD_VARS, single_threaded
-from .frames import tag_dataframe
+from .frames import check_text_column, output_columns, tag_dataframe, typed, typed_meta
+from .readers import article_of
 from .records import Fields, Record, default_tagger, row_record, tag_chunk
 
 INSTALL = 'the Dask engine needs dask.distributed: pip install "extractor[dask]"'
@@ -65,6 +67,8 @@ def tag_records(records: list[Record], profile: Optional[str] = None,
 
 
 def _item_record(item: Any, where: str, fallback: str, fields: Fields) -> Record:
+    if isinstance(item, Record):  # read_articles' record of a file it could not read
+        return item
     if isinstance(item, str):
         return row_record({fields.text: item}, where, fallback, Fields(None, fields.text, None))
     if isinstance(item, (tuple, list)) and len(item) == 2:
@@ -89,6 +93,8 @@ def tag_bag(bag: Any, profile: Optional[str] = None, batch_size: int = 32,
 
     Dicts are read as JSONL records are (``id_field``, ``text_field``, ``title_field``); an
     item without an id gets ``<partition>:<position>``. Bad items become error records.
+    Every item is one document: ``db.read_text`` gives one item per *line*, right for JSONL
+    (``.map(json.loads)``), wrong for article files; ``read_articles`` makes a bag of whole files.
     """
     require()
     import dask
@@ -101,23 +107,60 @@ def tag_bag(bag: Any, profile: Optional[str] = None, batch_size: int = 32,
                             for number, part in enumerate(parts)])
 
 
+def read_articles(urlpath: Any, files_per_partition: int = 32, **storage_options: Any) -> Any:
+    """A bag of ``(path, text)``, one item per article file of ``urlpath`` (a glob, a list of
+    paths, any fsspec URL: ``'s3://bucket/news/*.txt'``), for ``tag_bag``.
+
+    Each file is read as ``extractor.read_article`` reads one, on the workers: decoded (UTF-8,
+    UTF-16, cp1251, koi8-r), an HTML page turned into its text, the gold ``#tags`` line and
+    the footer split off. A file that cannot be read or decoded is an error record instead
+    (``tag_bag`` passes it through as ``{"id", "error"}``). Relative local paths stay as given.
+    """
+    require()
+    import dask.bag as db
+    from fsspec import open_files
+
+    files = open_files(urlpath, 'rb', **storage_options)
+    if not files:
+        raise FileNotFoundError(f'{urlpath}: no files match')
+    relative = all(isinstance(p, str) and '://' not in p and not os.path.isabs(p)
+                   for p in ([urlpath] if isinstance(urlpath, str) else urlpath))
+    named = [(os.path.relpath(f.path) if relative else f.path, f) for f in files]
+    return db.from_sequence(named, partition_size=files_per_partition).map(_read_file)
+
+
+def _read_file(item: tuple[str, Any]) -> Any:
+    name, file = item
+    try:
+        with file as handle:
+            return name, article_of(handle.read()).text
+    except (OSError, UnicodeDecodeError) as e:
+        return Record(name, error=f'{name}: {e}')
+
+
 def _tag_frame(df: Any, text: str, title: Optional[str], id: str, profile: Optional[str],
-               batch_size: int) -> Any:
-    return tag_dataframe(df, text=text, title=title, id=id, tagger=worker_tagger(profile),
-                         batch_size=batch_size)
+               batch_size: int, prefix: str = '') -> Any:
+    result = tag_dataframe(df, text=text, title=title, id=id, tagger=worker_tagger(profile),
+                           batch_size=batch_size, prefix=prefix)
+    return typed(result, output_columns(df.columns, prefix))
 
 
 def tag_ddf(ddf: Any, text: str = 'text', title: Optional[str] = 'title', id: str = 'id',
-            profile: Optional[str] = None, batch_size: int = 32) -> Any:
-    """``ddf`` with ``tags``, ``entities`` and ``error`` columns, as ``extractor.tag_dataframe``
-    gives them for a pandas DataFrame, partition by partition."""
-    require()
-    import pandas as pd
+            profile: Optional[str] = None, batch_size: int = 32, prefix: str = '') -> Any:
+    """``ddf`` with ``tags``, ``entities`` and ``error`` columns (after ``prefix``), as
+    ``extractor.tag_dataframe`` gives them for a pandas DataFrame, partition by partition.
 
-    meta = ddf._meta.copy()
-    for column in ('tags', 'entities', 'error'):
-        meta[column] = pd.Series([], dtype=object, index=meta.index)
-    return ddf.map_partitions(_tag_frame, text, title, id, profile, batch_size, meta=meta)
+    The new columns are typed (``frames.arrow_types``: lists of strings, lists of entity
+    structs, strings) in the meta and in every partition alike, so ``to_parquet`` writes them
+    as they are; read them back with ``dd.read_parquet(dir, dtype_backend='pyarrow')`` (or
+    pandas' ``read_parquet`` with the same argument). A frame that already has one of the
+    columns, or lacks the ``text`` column, is a ValueError here, before anything runs.
+    """
+    require()
+    names = output_columns(ddf.columns, prefix)
+    check_text_column(ddf.columns, text)
+    return ddf.map_partitions(_tag_frame, text, title, id, profile, batch_size, prefix,
+                              meta=typed_meta(ddf._meta, names))
 
 
 # ---------------------------------------------------------------------------- the engine
