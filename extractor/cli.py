@@ -68,8 +68,8 @@ def format_doc(doc, fmt: str, style: str, name: str) -> str:
         return ' '.join(hashtag(t.text, style) for t in doc.tags)
     if fmt == 'tsv':
         return '\n'.join(f'{name}\t{hashtag(t.text, style)}\t{t.kind}\t{t.score}' for t in doc.tags)
-    data = {'id': name, 'tags': [hashtag(t.text, style)[1:] for t in doc.tags],
-            'kinds': [t.kind for t in doc.tags],
+    data = {'id': name, 'tags': [{'text': hashtag(t.text, style)[1:], 'kind': t.kind,
+                                  'score': round(t.score, 4)} for t in doc.tags],
             'entities': [e.__dict__ for e in doc.entities]}
     return json.dumps(data, ensure_ascii=False)
 
@@ -82,8 +82,10 @@ def make_tagger(args: argparse.Namespace):
 
 def cmd_tag(args: argparse.Namespace) -> int:
     texts = [(name, read_input(name)) for name in args.files]
+    names = len(args.files) > 1 if args.names is None else args.names
     for doc in make_tagger(args).pipe(texts):
-        print(format_doc(doc, args.format, args.style, doc.id))
+        line = format_doc(doc, args.format, args.style, doc.id)
+        print(f'{doc.id}\t{line}' if names and args.format == 'hashtags' else line)
     return 0
 
 
@@ -227,9 +229,21 @@ def add_tag(commands) -> None:
         'tag', help='print the tags of article files', formatter_class=argparse.RawDescriptionHelpFormatter,
         description='Tag article files (the seed format: title, body, optional #tags line; UTF-8, '
                     'UTF-16, cp1251 or koi8-r; an HTML page is read as its text).',
-        epilog='example:\n  extractor tag samples/*.txt --style camel\n  echo "Путин прибыл в Казань." | extractor tag -')
+        epilog='examples:\n  extractor tag samples/01_spartak_rotor.txt\n'
+               '  extractor tag samples/*.txt --style camel     # FILE<TAB>#tags, a line per file\n'
+               '  extractor tag samples/01_spartak_rotor.txt --format json --top 5\n'
+               '  echo "Путин прибыл в Казань." | extractor tag -')
     tag.add_argument('files', nargs='+', metavar='FILE', help='article files, or - for stdin')
-    tag.add_argument('--format', choices=('hashtags', 'json', 'tsv'), default='hashtags')
+    tag.add_argument('--format', choices=('hashtags', 'json', 'tsv'), default='hashtags',
+                     help='hashtags: a line of #tags per file (default); json: an object per '
+                          'file, {"id", "tags": [{"text", "kind", "score"}], "entities": '
+                          '[{"start", "stop", "type", "text", "normal"}]}, tags best first; '
+                          'tsv: a row per tag, FILE<TAB>#tag<TAB>kind<TAB>score')
+    tag.add_argument('-H', '--with-names', dest='names', action='store_true', default=None,
+                     help='hashtags: start each line with its file name and a tab (the default '
+                          'for more than one file)')
+    tag.add_argument('--no-names', dest='names', action='store_false',
+                     help='hashtags: bare lines of #tags, even for several files')
     tag.add_argument('--style', choices=('seed', 'lower', 'camel'), default='seed',
                      help='seed: "#Ростов-на-Дону"; lower: "#ростов-на-дону"; camel: "#РостовНаДону"')
     add_limits(tag)
@@ -239,11 +253,17 @@ def add_tag(commands) -> None:
 def add_eval(commands) -> None:
     ev = commands.add_parser(
         'eval', help='score tags against gold tags', formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='Score tags against gold (../shared/datasets/PROTOCOL.md): exact and lemma '
-                    'P/R/F1, macro and micro. Without --pred the gold documents are tagged here.',
-        epilog='examples:\n  extractor eval samples/\n'
-               '  extractor eval ../shared/datasets/ng.dev.jsonl.gz --limit 200 --report report/\n'
-               '  extractor eval gold.jsonl.gz --pred tags.jsonl')
+        description='Score tags against gold tags: exact and lemma P/R/F1, macro (per article, '
+                    'averaged)\nand micro (summed). Without --pred the gold documents are tagged '
+                    'here.\n\nTwo tags match when their keys are equal: lower case, ё as е, one '
+                    'hyphen for any dash,\nno quotes or brackets, spaces squeezed; "lemma" also '
+                    'pairs tags whose words have the same\nnormal forms (транспортной '
+                    'инфраструктуры = транспортная инфраструктура). The full rules:\n'
+                    'docs/PROTOCOL.md; how gold tags are written: docs/SEED-STYLE.md (both in the '
+                    'repository).',
+        epilog='examples:\n  extractor eval samples/                       # the articles\' own #tags lines\n'
+               '  extractor eval gold.jsonl.gz --limit 200 --report report/ --k 10\n'
+               '  extractor eval gold.jsonl.gz --pred tags.jsonl  # score tags made elsewhere')
     ev.add_argument('gold', metavar='GOLD', help='.jsonl / .jsonl.gz with id, title, text, tags; '
                     'or a folder (or file) of articles with a #tags line')
     ev.add_argument('--pred', metavar='PRED.jsonl', help='score these predictions (id, tags) instead')
@@ -298,7 +318,7 @@ def add_train(commands) -> None:
                     "articles; writes models/NAME/ of this checkout, or --out DIR/NAME/. By "
                     "default only the train side of a split by duplicate group is used, so "
                     "`extractor eval` on the rest is honest.",
-        epilog='examples:\n  extractor train ../shared/datasets/ng.dev.jsonl.gz --profile ng\n'
+        epilog='examples:\n  extractor train site.jsonl.gz --profile mysite\n'
                '  extractor train ng.jsonl.gz rt.jsonl.gz --profile mine --out profiles/ -j 2')
     tr.add_argument('gold', nargs='+', metavar='GOLD',
                     help='.jsonl(.gz) with id, title, text, tags; several files are several sites, '

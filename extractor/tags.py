@@ -16,7 +16,7 @@ EDGES = ' .,;:!?'
 
 @lru_cache(maxsize=20_000)  # candidates ask for the same keys again and again
 def tag_key(tag: str) -> str:
-    """The protocol's key of a tag (``../shared/datasets/PROTOCOL.md``); '' means dropped.
+    """The protocol's key of a tag (``docs/PROTOCOL.md``); '' means dropped.
 
     NFKC, one leading '#' dropped, lower case, ё -> е, dashes -> '-', quotes and brackets
     removed, white space runs -> ' ', no spaces around '-', spaces and .,;:!? stripped.

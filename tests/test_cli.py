@@ -24,14 +24,20 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
 
 
 def test_tag_prints_one_hashtag_line_per_file():
-    files = sorted(SAMPLES.glob('*.txt'))[:2]
-    result = run('tag', *map(str, files))
+    """One file: a bare line of #tags; several: FILE<TAB>#tags, unless --no-names."""
+    files = [str(f.relative_to(ROOT)) for f in sorted(SAMPLES.glob('*.txt'))[:2]]
+    result = run('tag', *files)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().split('\n')
     assert len(lines) == 2
-    for line in lines:
-        assert line.startswith('#')
+    for name, line in zip(files, lines):
+        assert line.startswith(f'{name}\t#')
         assert '#Подпишитесь' not in line
+    single = run('tag', files[1]).stdout.strip()
+    assert single == lines[1].split('\t', 1)[1]
+    assert run('tag', files[1], '--with-names').stdout.strip() == lines[1]
+    bare = run('tag', *files, '--no-names').stdout.strip().split('\n')
+    assert bare == [line.split('\t', 1)[1] for line in lines]
 
 
 def test_tag_stdin_json_and_styles():
@@ -40,8 +46,14 @@ def test_tag_stdin_json_and_styles():
                  stdin='Глава Ростова-на-Дону Алексей Логвиненко прибыл в Санкт-Петербург.')
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert {'АлексейЛогвиненко', 'РостовНаДону', 'СанктПетербург'} <= set(data['tags'])
-    assert all(' ' not in tag for tag in data['tags'])
+    tags = [tag['text'] for tag in data['tags']]
+    assert {'АлексейЛогвиненко', 'РостовНаДону', 'СанктПетербург'} <= set(tags)
+    assert all(' ' not in tag for tag in tags)
+    assert set(data) == {'id', 'tags', 'entities'}  # one object per tag, no parallel arrays
+    assert all(set(tag) == {'text', 'kind', 'score'} for tag in data['tags'])
+    assert {tag['kind'] for tag in data['tags']} <= {'PER', 'LOC', 'ORG', 'PHRASE', 'TOPIC'}
+    scores = [tag['score'] for tag in data['tags']]
+    assert all(isinstance(s, float) for s in scores) and scores == sorted(scores, reverse=True)
     assert data['entities'] and data['entities'][0]['normal']
 
 
@@ -67,7 +79,7 @@ def test_a_file_in_another_encoding_is_read_and_binary_is_a_clear_error(tmp_path
     utf8.write_text(text, encoding='utf-8')
     cp1251.write_bytes(text.encode('cp1251'))
     binary.write_bytes(bytes(range(256)))
-    lines = run('tag', str(utf8), str(cp1251)).stdout.splitlines()
+    lines = [line.split('\t', 1)[1] for line in run('tag', str(utf8), str(cp1251)).stdout.splitlines()]
     assert len(lines) == 2 and lines[0] == lines[1] and '#Владимир Путин' in lines[0]
     result = run('tag', str(binary))
     assert result.returncode == 2
@@ -101,6 +113,20 @@ def test_help_gives_examples():
         result = run(*args)
         assert result.returncode == 0
         assert 'example' in result.stdout
+
+
+def test_help_sends_a_user_only_to_what_the_repository_has():
+    """No ../shared in the help; the files it names exist; --format is explained."""
+    import re
+
+    helps = {args: run(*args, '--help').stdout for args in
+             [(), ('tag',), ('eval',), ('batch',), ('train',), ('serve',)]}
+    for args, text in helps.items():
+        assert 'shared' not in text, args
+        for path in re.findall(r'\b((?:docs|samples)/[\w./-]+\.(?:md|txt))', text):
+            assert (ROOT / path).exists(), (args, path)
+    assert 'docs/PROTOCOL.md' in helps[('eval',)] and 'docs/SEED-STYLE.md' in helps[('eval',)]
+    assert '"kind"' in helps[('tag',)] and 'hashtags:' in helps[('tag',)]
 
 
 def test_eval_on_samples_meets_floor(tagger, tmp_path):
