@@ -135,7 +135,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         summary = run_batch(args.inputs, args.output, jobs=args.jobs, resume=args.resume,
                             profile=args.profile, batch_size=args.batch_size,
                             fields=Fields(args.id_field, args.text_field, args.title_field or None),
-                            cluster=cluster)
+                            cluster=cluster, progress=False if args.progress_every == 0 else None,
+                            progress_every=args.progress_every)
     except BatchAborted as e:
         print(f'extractor batch: {e.summary}', file=sys.stderr)
         print(f'extractor batch: {e}', file=sys.stderr)
@@ -307,6 +308,10 @@ def add_batch(commands) -> None:
     batch.add_argument('--partitions', type=int, default=None, metavar='N',
                        help='dask: chunks (partitions of --batch-size documents) in flight at '
                             'once (default: 2 per worker thread)')
+    batch.add_argument('--progress-every', type=seconds, default=30.0, metavar='S',
+                       help='where stderr is not a terminal (a log, a pipe), a progress line '
+                            'every S seconds (default: 30; 0: none); on a terminal the line '
+                            'is redrawn in place: done, total, %%, docs/s, ETA')
     batch.set_defaults(run=cmd_batch)
 
 
@@ -375,6 +380,13 @@ def fold_count(value: str) -> int:
     number = int(value)
     if not 2 <= number <= 10:
         raise argparse.ArgumentTypeError(f'must be between 2 and 10, not {value}')
+    return number
+
+
+def seconds(value: str) -> float:
+    number = float(value)
+    if not number >= 0 or number == float('inf'):
+        raise argparse.ArgumentTypeError(f'must be a number of seconds, 0 or more, not {value}')
     return number
 
 

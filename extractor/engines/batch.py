@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .cluster import ClusterError, require, run_chunks
 from .pool import ordered_map
+from .probe import check_text_field
+from .progress import EVERY, Progress
 from .readers import check_inputs, read_records
 from .records import Fields, PathLike, Record, default_tagger, tag_chunk
 from .writers import check_output, done_ids, open_writer
@@ -125,13 +127,17 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
               resume: bool = False, profile: Optional[str] = None, batch_size: int = 32,
               fields: Fields = Fields(), progress: Optional[bool] = None,
               tagger_factory: Optional[TaggerFactory] = None,
-              cluster: Optional[Cluster] = None) -> BatchSummary:
+              cluster: Optional[Cluster] = None,
+              progress_every: Optional[float] = EVERY) -> BatchSummary:
     """Tag every record of ``inputs`` into ``output``; see the module docstring.
 
     ``jobs``: worker processes (default ``os.cpu_count()``; 1 runs here, no pool), or the
     workers of a new local Dask cluster. ``fields``: which fields of JSONL/CSV/Parquet rows
-    hold the id, text and title. ``progress``: a tqdm bar on stderr (default: when stderr is
-    a terminal). ``tagger_factory(profile)``: builds the tagger (default ``extractor.Tagger``);
+    hold the id, text and title (the first records of an input that all lack the text field
+    are a ValueError naming the fields they have: ``probe.check_text_field``). ``progress``:
+    the progress line on stderr (``engines.progress``), redrawn in place (True) or none
+    (False); default: in place on a terminal, else a line every ``progress_every`` seconds
+    (0 or None: none). ``tagger_factory(profile)``: builds the tagger (default ``extractor.Tagger``);
     it must be picklable (a module-level function) when ``jobs > 1``. ``cluster``: tag on
     Dask (see ``Cluster``) instead of here.
     Raises ``BatchAborted`` on Ctrl-C, a dead worker or a failed cluster, ``OSError`` /
@@ -140,6 +146,7 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
     inputs = [str(p) for p in inputs]
     jobs = jobs or os.cpu_count() or 1
     _check(inputs, output, jobs, resume, batch_size, tagger_factory, cluster)
+    check_text_field(inputs, fields)
     factory = tagger_factory or default_tagger
     # Tagger() only resolves its profile (models load on first use): a bad profile fails here,
     # once, and not in every worker
@@ -160,14 +167,13 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
         else:
             results = ordered_map(partial(_work, batch_size=batch_size), chunks, jobs,
                                   _init_worker, (tagger_factory, profile))
-        bar = _bar(progress)
+        bar = _bar(progress, inputs, summary, progress_every)
         for out in results:
             writer.write(out)
             failed = sum(1 for r in out if 'error' in r)
             summary.failed += failed
             summary.tagged += len(out) - failed
-            bar.update(len(out))
-            bar.set_postfix(errors=summary.failed, refresh=False)
+            bar.update()
     except KeyboardInterrupt:
         raise BatchAborted('interrupted; rerun with --resume to continue', summary, True) from None
     except BrokenProcessPool:
@@ -201,8 +207,7 @@ def _check(inputs: list[str], output: PathLike, jobs: int, resume: bool, batch_s
             raise ValueError('partitions must be at least 1')
 
 
-def _bar(progress: Optional[bool]):
-    from tqdm import tqdm
-
-    return tqdm(unit='doc', file=sys.stderr, dynamic_ncols=True,
-                disable=not (sys.stderr.isatty() if progress is None else progress))
+def _bar(progress: Optional[bool], inputs: list[str], summary: BatchSummary,
+         every: Optional[float]) -> Progress:
+    live = sys.stderr.isatty() if progress is None else progress
+    return Progress(inputs, summary, live, every if progress is None else None)
