@@ -1,7 +1,9 @@
 """Russian news articles -> normalized hashtag-style tags.
 
-    from extractor import Tagger
+    from extractor import Tagger, read_article
     tags = [t.text for t in Tagger()(text).tags]
+    article = read_article('samples/01_spartak_rotor.txt')   # a file: no gold line, no footer
+    doc = Tagger()(article.text)        # or tagger(body, title=headline, top=10)
 
 The layers, from the bottom (``ARCHITECTURE.md``): ``doc``, ``tags``, ``article`` (plain data
 and text rules) -> ``analysis`` (text -> Doc) -> ``ranking`` (Doc -> tags) -> ``tagger``
@@ -18,7 +20,9 @@ __all__ = ['Article', 'Doc', 'Entity', 'Phrase', 'Sentence', 'Tag', 'Tagger', 'T
 
 def read_article(path) -> Article:
     """An article file (the seed format; UTF-8, UTF-16, cp1251 or koi8-r; an HTML page is
-    turned into its text): its title, text (gold line and footer split off) and gold tags."""
+    turned into its text): its ``title``, ``text`` (gold line and footer split off: what to
+    give the tagger, never the file's raw text), gold ``tags`` (without '#') and ``footer``.
+    OSError for a file that cannot be read, UnicodeDecodeError for one that is not text."""
     from .engines.readers import read_article as read
 
     return read(path)

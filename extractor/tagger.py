@@ -39,6 +39,10 @@ class Tagger:
 
     >>> tagger = Tagger()
     >>> [t.text for t in tagger('Глава Ростова-на-Дону Алексей Логвиненко ...').tags]
+    >>> doc = tagger(read_article('samples/01_spartak_rotor.txt').text)  # extractor.read_article
+
+    An article file goes through ``extractor.read_article`` first: its ``text`` has the gold
+    ``#tags`` line and the footer split off, which the tagger would otherwise tag too.
     """
 
     def __init__(self, profile: Optional[str] = None, top: Optional[int] = DEFAULT_TOP,
