@@ -193,3 +193,16 @@ def test_records_that_have_the_field_somewhere_are_not_stopped(tmp_path):
     with pytest.raises(ValueError, match=r"none of the first 2 records has a text field 'body2'"
                                          r"; their fields: id, body, text"):
         check_text_field([path], Fields(text='body2'))
+
+
+def test_a_count_stops_when_the_run_is_over(tmp_path):
+    import threading
+
+    path = tmp_path / 'big.jsonl'
+    path.write_text('{"id": 1, "text": "x"}\n' * 5000)
+    stop = threading.Event()
+    assert count_inputs([path], stop) == 5000
+    (tmp_path / 'a.txt').write_text(ARTICLE, encoding='utf-8')
+    assert count_input(str(tmp_path), stop) == 1
+    stop.set()
+    assert count_inputs([path], stop) is None and count_input(str(tmp_path), stop) is None

@@ -18,51 +18,71 @@ import os
 import sys
 import tarfile
 import zipfile
-from typing import IO, Iterable, Iterator, Optional
+import threading
+from typing import IO, Iterable, Iterator, Optional, TypeVar
 
 from .readers import input_kind, is_url
 from .records import Fields, PathLike
 
 SAMPLE = 20  # records looked at per input by check_text_field
 SHOWN = 12  # field names named in its message, at most
+CHECK_EVERY = 1024  # items counted between two looks at the stop event
+T = TypeVar('T')
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _until(items: Iterable[T], stop: Optional[threading.Event]) -> Iterator[T]:
+    """``items``, until ``stop`` is set (looked at every ``CHECK_EVERY`` items)."""
+    if stop is None:
+        yield from items
+        return
+    for number, item in enumerate(items):
+        if number % CHECK_EVERY == 0 and stop.is_set():
+            raise _Stopped
+        yield item
 
 
 # ---------------------------------------------------------------------------- counting
 
-def count_inputs(inputs: Iterable[PathLike]) -> Optional[int]:
+def count_inputs(inputs: Iterable[PathLike], stop: Optional[threading.Event] = None
+                 ) -> Optional[int]:
     """How many records ``inputs`` hold in all (blank JSONL lines not counted), or None when
-    one of them cannot be counted cheaply (stdin, a URL) or not at all (unreadable)."""
+    one of them cannot be counted cheaply (stdin, a URL) or not at all (unreadable), or when
+    ``stop`` is set before the count is done."""
     total = 0
     for path in map(str, inputs):
-        count = count_input(path)
+        count = count_input(path, stop)
         if count is None:
             return None
         total += count
     return total
 
 
-def count_input(path: str) -> Optional[int]:
+def count_input(path: str, stop: Optional[threading.Event] = None) -> Optional[int]:
     """The records of one input (see ``count_inputs``); None when unknown."""
     if path == '-' or is_url(path):
         return None
     try:
         kind = input_kind(path)
         if kind == 'dir':
-            return sum(1 for _ in _text_files(path))
+            return sum(1 for _ in _until(_text_files(path), stop))
         if kind == 'txt':
             return 1
         if kind == 'jsonl':
             with _open(path) as handle:
-                return sum(1 for line in handle if line.strip())
+                return sum(1 for line in _until(handle, stop) if line.strip())
         if kind == 'csv':
             with io.TextIOWrapper(_open(path), encoding='utf-8-sig', newline='') as text:
-                return sum(1 for _ in csv.DictReader(text))
+                return sum(1 for _ in _until(csv.DictReader(text), stop))
         if kind == 'parquet':
             import pyarrow.parquet as pq
 
             return pq.ParquetFile(path).metadata.num_rows
         if kind == 'archive':
-            return _count_archive(path)
+            return _count_archive(path, stop)
     except Exception:  # noqa: BLE001 - a count is a nicety: the run itself reports bad input
         return None
     return None
@@ -74,14 +94,14 @@ def _text_files(folder: str) -> Iterator[str]:
         yield from (name for name in files if _is_text(name))
 
 
-def _count_archive(path: str) -> int:
+def _count_archive(path: str, stop: Optional[threading.Event]) -> int:
     if path.lower().endswith('.zip'):
         with zipfile.ZipFile(path) as archive:
             return sum(1 for info in archive.infolist()
                        if not info.is_dir() and _is_text(info.filename))
     count = 0
     with tarfile.open(path, 'r|*') as archive:
-        while (member := archive.next()) is not None:
+        for member in _until(iter(archive.next, None), stop):
             archive.members.clear()
             count += member.isfile() and _is_text(member.name)
     return count

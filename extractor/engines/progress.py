@@ -88,8 +88,7 @@ class Progress:
             return
         self._stop.set()
         for thread in self._threads:
-            if thread.name == 'extractor-progress':
-                thread.join()
+            thread.join(timeout=None if thread.name == 'extractor-progress' else 1.0)
         if self.live:
             self._show(self.line(), end='\n')
         self._threads = []
@@ -121,7 +120,7 @@ class Progress:
         return text
 
     def _count(self, inputs: list[str]) -> None:
-        self.total = count_inputs(inputs)
+        self.total = count_inputs(inputs, self._stop)  # given up when the run ends first
 
     def _tick(self) -> None:
         while not self._stop.wait(self.every):
