@@ -33,8 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / 'bench'))
 
-from extractor.evaluate import LemmaKeyer, score_document, summarize  # noqa: E402
+from extractor.evaluate import LemmaKeyer, record_text, score_document, summarize  # noqa: E402
 from extractor.ranking import profile  # noqa: E402
 from extractor.ranking.ranker import Heuristic, Ranker  # noqa: E402
 from extractor.resources import profile_dir  # noqa: E402
@@ -66,6 +67,12 @@ def predict(ranker: Ranker, test):
     return [[t.text for t in ranker.rank_rows(s.cands, s.raw, s.bag, top=None)] for s in test]
 
 
+def predict_tags(ranker: Ranker, test):
+    """(cut tags, every ranked item) of each document, as ``Tag`` lists."""
+    return [(ranker.rank_rows(s.cands, s.raw, s.bag, top=None), ranker.scored(s.cands, s.raw, s.bag))
+            for s in test]
+
+
 def scores(preds, test, keyer):
     """PROTOCOL.md's figures of ``preds`` against the test documents' gold."""
     return summarize(score_document(p, s.gold, keyer) for p, s in zip(preds, test))
@@ -73,8 +80,9 @@ def scores(preds, test, keyer):
 
 # How each shipped profile is fitted (as models/build.sh): its corpora, fit_profile's options.
 RECIPES = {'ng': (('ng',), {}), 'rt': (('rt',), {}),
-           # the neighbours vote, propose nothing; two ensembles (as k-fold good as four, tags faster)
-           'default': (('seedstyle',), {'borrow': False, 'bag': 2})}
+           # the neighbours vote, propose nothing; two ensembles (as k-fold good as four, tags faster);
+           # no floor: a short text gets only the tags it names; each thing once
+           'default': (('seedstyle',), {'borrow': False, 'bag': 2, 'least': 1, 'once': True})}
 SEEDSTYLE = 'seedstyle'
 
 
@@ -152,42 +160,91 @@ def outer_fold(sample, folds: int) -> int:
     return int(hashlib.sha1(f'fold:{sample.group}'.encode()).hexdigest()[:8], 16) % folds
 
 
-def cross_validated(parts, folds: int, keyer, names) -> None:
+def cross_validated(parts, folds: int, keyer, names, tables: bool = False,
+                    dump: Path | None = None) -> None:
     """Each profile in ``names`` fitted ``folds`` times, each fit scoring the documents of
-    the fold it never saw; the figures are those of all the predictions pooled."""
+    the fold it never saw; the figures are those of all the predictions pooled. On the seed
+    style, also rounds 1-2 alone (the old 593 articles: same folds, same predictions) and,
+    with ``tables``, issue 29's tables (``bench/errors.py``); ``dump`` keeps the predictions."""
+    import errors
+
     print('| system | docs | P exact | R exact | F1 exact | P lemma | R lemma | F1 lemma | tags/doc |')
     print('|---|---|---|---|---|---|---|---|---|')
     every = {corpus: part['train'] + part['test'] for corpus, part in parts.items()}
     spreads = []
     for name in names:
         corpora, _ = RECIPES[name]
-        pooled = {corpus: ([], [], []) for corpus in corpora}  # predictions, documents, tf-idf
+        pooled = {corpus: ([], [], [], []) for corpus in corpora}  # predictions, docs, tf-idf, Tags
         per_fold = {corpus: [] for corpus in corpora}
         reach = {corpus: [0, 0, 0] for corpus in corpora}
         for fold in range(folds):
+            started = time.time()
             train = {c: [s for s in every[c] if outer_fold(s, folds) != fold] for c in corpora}
             ranker = fit({c: {'train': train[c]} for c in corpora}, name)
             for corpus in corpora:
                 docs = [s for s in every[corpus] if outer_fold(s, folds) == fold]
-                preds = predict(ranker, docs)
+                tagged = predict_tags(ranker, docs)
+                preds = [[t.text for t in tags] for tags, _ in tagged]
                 pooled[corpus][0].extend(preds)
                 pooled[corpus][1].extend(docs)
                 pooled[corpus][2].extend(tfidf_baseline(train[corpus], docs))
+                pooled[corpus][3].extend(tagged)
                 per_fold[corpus].append(scores(preds, docs, keyer).exact.macro_f1)
                 reach[corpus] = [a + b for a, b in zip(reach[corpus], pool_recall(ranker, docs))]
+            print(f'{name}: fold {fold + 1}/{folds} fitted and scored in {time.time() - started:.0f} s',
+                  file=sys.stderr, flush=True)
         for corpus in corpora:
-            preds, docs, baseline = pooled[corpus]
-            print(row(f'{corpus}: tf-idf lemmas top 10', baseline, docs, keyer))
+            preds, docs, baseline, tagged = pooled[corpus]
+            subsets = [('', range(len(docs)))]
             if corpus == SEEDSTYLE:
-                print(row(f'{corpus}: natasha NER, every span normalized', ner_baseline(docs), docs, keyer))
-            print(row(f'{corpus}: profile {name}, {folds}-fold', preds, docs, keyer), flush=True)
+                rounds = parts[corpus]['rounds']
+                subsets.append((', rounds 1-2', [i for i, s in enumerate(docs) if rounds[s.id] in (1, 2)]))
+            for label, which in subsets:
+                sub = [docs[i] for i in which]
+                print(row(f'{corpus}{label}: tf-idf lemmas top 10', [baseline[i] for i in which], sub, keyer))
+                if corpus == SEEDSTYLE:
+                    print(row(f'{corpus}{label}: natasha NER, every span normalized', ner_baseline(sub),
+                              sub, keyer))
+                print(row(f'{corpus}{label}: profile {name}, {folds}-fold', [preds[i] for i in which],
+                          sub, keyer), flush=True)
             spreads.append(f'{name} -> {corpus}: exact F1 by fold '
                            + ' '.join(f'{v:.3f}' for v in per_fold[corpus]))
             proposed, reachable, gold = reach[corpus]
             spreads.append(f'{name} -> {corpus}: gold tags (exact key) among the proposed items '
                            f'{proposed}/{gold} = {proposed / max(gold, 1):.3f}, among the ranked '
                            f'(one spelling per candidate) {reachable}/{gold} = {reachable / max(gold, 1):.3f}')
+            if corpus == SEEDSTYLE and (tables or dump):
+                texts, rounds = parts[corpus]['texts'], parts[corpus]['rounds']
+                lines = [errors.record(s, texts[s.id], rounds[s.id], tags, ranked, keyer)
+                         for s, (tags, ranked) in zip(docs, tagged)]
+                if dump:
+                    errors.write_dump(dump, lines)
+                if tables:
+                    spreads.append('\n' + errors.report(lines, keyer))
     print('\n' + '\n'.join(spreads))
+
+
+def drop_features(names: list) -> None:
+    """Zero the columns ``names`` (a trailing ``*``: every name with that prefix) of every
+    training row: the trees never split on a constant column, so they never read it."""
+    from extractor.ranking.features import feature_names
+    from extractor.training import fit
+
+    known = feature_names()
+    columns = [i for i, f in enumerate(known)
+               if any(f == n or (n.endswith('*') and f.startswith(n[:-1])) for n in names)]
+    if not columns:
+        raise SystemExit(f'--drop-features: none of {names} is a feature')
+    print('dropping features: ' + ', '.join(known[i] for i in columns), file=sys.stderr)
+    original = fit.rows_of
+
+    def rows_of(*args, **kwargs):
+        out = original(*args, **kwargs)
+        for r in out:
+            r.x[:, columns] = 0.0
+        return out
+
+    fit.rows_of = rows_of
 
 
 def main() -> None:
@@ -205,11 +262,33 @@ def main() -> None:
                         help='with --folds: which profiles to fit (comma-separated)')
     parser.add_argument('--cache', type=Path, default=None,
                         help='keep extracted candidates here (as extractor train --cache)')
+    parser.add_argument('--tables', action='store_true',
+                        help='with --folds on the seed style: issue 29\'s tables (bench/errors.py)')
+    parser.add_argument('--dump', type=Path, default=None,
+                        help='with --folds on the seed style: the k-fold predictions -> this .jsonl.gz')
+    parser.add_argument('--bag', type=int, default=None, metavar='N',
+                        help='with --folds: N ensembles instead of the recipe\'s (1: a quicker screen)')
+    parser.add_argument('--drop-features', default='', metavar='NAMES',
+                        help='comma-separated feature names (or prefixes ending in *) the trees never '
+                             'see: zeroed in the training rows (an ablation, no re-extraction)')
+    parser.add_argument('--pin-cache', type=Path, default=None, metavar='FILE',
+                        help='read candidates from this cache file whatever the code\'s hash (for '
+                             'experiments that change the ranking only, never the extraction)')
     args = parser.parse_args()
     names = [name for name in args.profiles.split(',') if name]
     if args.folds and (set(names) - set(RECIPES) or not names or not 2 <= args.folds <= 10):
         parser.error(f'--folds takes 2-10, --profiles some of {", ".join(RECIPES)}')
 
+    if args.drop_features:
+        drop_features(args.drop_features.split(','))
+    if args.bag:
+        for _, recipe in RECIPES.values():
+            recipe['bag'] = args.bag
+    if args.pin_cache:
+        from extractor.training import extract as extraction
+
+        extraction.cache_file = lambda cache: args.pin_cache
+        args.cache = args.pin_cache.parent
     started = time.time()
     parts = {}
     if args.folds:
@@ -223,12 +302,17 @@ def main() -> None:
         samples = extract(records, jobs=args.jobs, cache=args.cache)
         by_id = {s.id: s for s in samples}
         parts[name] = {which: [by_id[r.id] for r in records if side(r) == which] for which in ('train', 'test')}
+        if name == SEEDSTYLE:
+            import errors
+
+            parts[name]['rounds'] = errors.rounds(datasets() / f'{name}.dev.jsonl.gz')
+            parts[name]['texts'] = {r.id: record_text(r) for r in records}
         print(f'{name}: {len(parts[name]["train"])} train, {len(parts[name]["test"])} test documents '
               f'({time.time() - started:.0f} s)', file=sys.stderr)
 
     keyer = LemmaKeyer()
     if args.folds:
-        cross_validated(parts, args.folds, keyer, names)
+        cross_validated(parts, args.folds, keyer, names, args.tables, args.dump)
         print(f'\n{time.time() - started:.0f} s in all', file=sys.stderr)
         return
     if args.spread:

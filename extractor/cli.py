@@ -168,6 +168,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                   use_all=args.all, borrow=args.borrow, house=args.house, command=command,
                   **({'folds': args.folds} if args.folds else {}),
                   **({'bag': args.bag} if args.bag else {}),
+                  **({'least': args.least} if args.least else {}), once=args.once,
                   log=lambda m: print(m, file=sys.stderr),
                   progress=bar.update, cache=Path(args.cache) if args.cache else None)
         except ValueError as error:
@@ -339,6 +340,12 @@ def add_train(commands) -> None:
     tr.add_argument('--bag', type=positive, default=None, metavar='N',
                     help='tree ensembles averaged (default 4): more are steadier from fit to fit, '
                          'fewer tag faster')
+    tr.add_argument('--least', type=positive, default=None, metavar='N',
+                    help="the cut's floor: at least N tags (default: tuned out of fold among 1-12); "
+                         '1: a short text gets only the tags it names')
+    tr.add_argument('--once', action='store_true',
+                    help='each thing once: a tag that only repeats a likelier one (an abbreviation beside '
+                         'the full name, a name without its tail) gives way to the next (the seed style)')
     tr.add_argument('--cache', metavar='DIR', help='keep extracted candidates here, to reuse across profiles')
     tr.add_argument('--no-borrow', dest='borrow', action='store_false',
                     help="tag only what the article names and the house tags: similar articles vote "

@@ -72,3 +72,30 @@ def test_a_profile_without_other_spellings_skips_them():
     assert not old.offers_spellings
     doc = next(old.pipe([text], ranked=False))
     assert doc.phrases and all(p.other == '' and not p.core and p.kind != 'KIND' for p in doc.phrases)
+
+
+@pytest.mark.parametrize('text, junk', [
+    # the letters of an embedded post's address and its author's handle (issue 29)
+    ('Полиция задержала троих.\npic.twitter.com/Qqg1XMZClO\n— Tad Kapala (@TadKapla)\nJanuary 1, 2017',
+     ('xmzclo', 'qqg', 'tadkapla')),
+    # one letter left of a token (``3D``), one Cyrillic letter
+    ('Компания показала 3D-принтер и модель В.', ('d', 'в')),
+])
+def test_no_candidate_of_one_letter_or_from_an_address_or_handle(tagger, text, junk):
+    keys = offered(tagger, text)
+    assert not set(junk) & set(keys)
+
+
+def test_hashtags_an_article_quotes_stay_candidates(tagger):
+    keys = offered(tagger, 'Пользователи запустили флешмоб #ЯтожеДоброволец в поддержку врачей.')
+    assert any('ятожедоброволец' in key for key in keys)
+
+
+def test_web_spans_hold_addresses_and_handles_only():
+    from extractor.analysis.candidates import on_web, web_spans
+
+    text = 'Видео: https://t.co/QFFiL0YUfT от (@FilipowiczMar) и #ełk в Ростове'
+    spans = web_spans(text)
+    assert [text[a:b] for a, b in zip(*spans)] == ['https://t.co/QFFiL0YUfT', '@FilipowiczMar']
+    assert on_web(spans, text.index('QFFiL'), text.index('QFFiL') + 5)
+    assert not on_web(spans, text.index('Ростове'), len(text))

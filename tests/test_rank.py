@@ -357,3 +357,48 @@ def test_nested_share_takes_memory_linear_in_the_mentions():
                           env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ['[0.0,', '1.0]']
+
+
+@pytest.mark.parametrize('short, long, expected', [
+    ('мид россии', 'министерство иностранных дел россии', True),
+    ('цру', 'центральное разведывательное управление', True),
+    ('рф', 'российская федерация', True),
+    ('мид', 'министерство иностранных дел россии', False),  # the tail differs
+    ('рф', 'россия', False),
+])
+def test_an_abbreviation_is_the_initials_of_the_full_name(short, long, expected):
+    from extractor.ranking.once import abbreviates
+
+    assert abbreviates(short, long) is expected
+
+
+def test_each_thing_once_the_likelier_of_an_abbreviation_or_a_shorter_name_gives_way():
+    from extractor.ranking.once import once
+
+    found = [Item('министерство иностранных дел россии', 'Министерство иностранных дел России', 'ORG', [], 0),
+             Item('мид россии', 'МИД России', 'ORG', [], 1),
+             Item('департамент связей москвы', 'Департамент связей Москвы', 'ORG', [], 2),
+             Item('департамент связей', 'Департамент связей', 'ORG', [], 3),
+             Item('новый мост', 'Новый мост', 'PHRASE', [], 4), Item('мост', 'Мост', 'TOPIC', [], 5),
+             Item('москва', 'Москва', 'LOC', [], 6)]
+    kept = once(found, np.arange(len(found)), 5)
+    # the abbreviation and the name without its tail give way to the next ones
+    assert [found[i].key for i in kept] == ['министерство иностранных дел россии',
+                                           'департамент связей москвы', 'новый мост', 'мост', 'москва']
+
+
+def test_context_features_tell_how_candidates_nest_by_lemmas(tagger):
+    from extractor.analysis.candidates import candidates
+    from extractor.ranking.features import CONTEXT, raw_features
+
+    text = ('Новый мост открыли\nНовый мост через реку открыли в субботу. Мост строили три года.\n'
+            'По новому мосту пошли машины.')
+    doc = next(tagger.pipe([text], ranked=False))
+    cands = candidates(doc)
+    raw = raw_features(doc, cands)
+    assert raw.shape == (len(cands), len(RAW))
+    at = {c.key: row[len(RAW) - len(CONTEXT):] for c, row in zip(cands, raw)}
+    column = {name: i for i, name in enumerate(CONTEXT)}
+    assert at['мост'][column['longer_share']] > 0 and at['новый мост'][column['shorter_share']] > 0
+    assert at['новый мост'][column['in_lead']] == 1
+    assert at['новый мост'][column['paragraphs']] == pytest.approx(1.0)

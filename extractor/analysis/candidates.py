@@ -8,6 +8,8 @@ in ``variants``: a place with its kind (``Город Лусака``), a phrase i
 """
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -17,6 +19,32 @@ from ..doc import Doc
 from ..tags import tag_key
 
 ENTITY_KINDS = ('PER', 'LOC', 'ORG')
+# Addresses and handles of embedded posts (``pic.twitter.com/Qqg1XMZClO``, ``(@FilipowiczMar)``):
+# what the NER reads in them is no name of the article. Hashtags stay: annotators tag the
+# campaigns an article quotes (``#ЯтожеДоброволец``, ``#covfefe``).
+WEB = re.compile(r'(?:https?://|www\.|pic\.twitter\.com/)\S+|\b[\w.-]+\.(?:com|ru|org|net|co|io|me|ly)/\S*'
+                 r'|(?<![\w@])@[\w.]+', re.IGNORECASE)
+
+
+def web_spans(text: str) -> tuple[list, list]:
+    """Starts and stops of the addresses and handles of ``text``, in text order."""
+    spans = [(m.start(), m.end()) for m in WEB.finditer(text)]
+    return [a for a, _ in spans], [b for _, b in spans]
+
+
+def on_web(spans: tuple[list, list], start: int, stop: int) -> bool:
+    """Whether ``start:stop`` overlaps one of ``web_spans``."""
+    starts, stops = spans
+    i = bisect_right(starts, start) - 1
+    if i >= 0 and stops[i] > start:
+        return True
+    j = i + 1
+    return j < len(starts) and starts[j] < stop
+
+
+def junk(key: str) -> bool:
+    """A key no editor tags: one character (``D`` of ``3D``, ``В``), or no letter at all."""
+    return len(key) < 2 or not any(ch.isalpha() for ch in key)
 
 
 def counter() -> Counter:
@@ -72,9 +100,10 @@ class Candidate:
 def candidates(doc: Doc) -> list[Candidate]:
     """Merged entity candidates first, then phrase candidates that are not entities."""
     groups: dict[str, Candidate] = {}
+    web = web_spans(doc.text)
     for entity in doc.entities:
         key = tag_key(entity.normal)
-        if not key:
+        if not key or junk(key) or on_web(web, entity.start, entity.stop):
             continue
         cand = groups.get(key)
         if cand is None:
@@ -96,7 +125,7 @@ def candidates(doc: Doc) -> list[Candidate]:
             if entity is not None:
                 entity.variants[phrase.normal] += 1
             continue
-        if not group:
+        if not group or junk(group) or on_web(web, phrase.start, phrase.stop):
             continue
         cand = groups.get(group)
         if cand is None:

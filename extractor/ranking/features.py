@@ -1,7 +1,8 @@
 """The features of an item, by name: ``feature_names()`` is the order of a row's columns.
 
 A candidate's own (``RAW``: frequency, position, title, spread, capitals, nesting, closeness
-to the article), what the archive says of its key (``LOOKUP``), its kind, and some of those
+to the article; ``CONTEXT``: paragraphs, the lead, its words' frequency, its nested variants,
+its number), what the archive says of its key (``LOOKUP``), its kind, and some of those
 crossed with the kind; then of every item (``ITEM``: the house classifier's and the
 neighbours' say, how the item spells its candidate) and of the document (``HABITS``,
 ``SITE_HABITS``: the site's habits as the neighbours and the sites classifier show them).
@@ -10,18 +11,23 @@ A profile names the features its trees read (``ranker.json``), and rows are fill
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..analysis.candidates import Candidate
 from ..doc import Doc
+from .lemmas import CONTENT
 from .similarity import similarities
 
 
 KINDS = ('PER', 'LOC', 'ORG', 'PHRASE', 'TOPIC')
+CONTEXT = ['paragraphs', 'in_lead', 'word_freq', 'word_top', 'longer_share', 'shorter_share',
+           'plural']
 RAW = ['log_freq', 'freq_rel', 'first', 'spread', 'sent_share', 'in_title',
-       'n_words', 'capital', 'abbr', 'log_len', 'nested', 'similarity']
+       'n_words', 'capital', 'abbr', 'log_len', 'nested', 'similarity'] + CONTEXT
 LOOKUP = ['idf', 'prior', 'log_tag_count', 'unseen']
 # Each kind gets its own copy of these, so the model can weigh them per kind.
 CROSSED = ['log_freq', 'first', 'in_title', 'idf', 'prior', 'n_words', 'sent_share']
@@ -80,7 +86,75 @@ def raw_features(doc: Doc, cands: list[Candidate], embedding=None) -> np.ndarray
         sents / len(starts), mentions[offsets] < title,
         words, np.full(len(cands), math.log(length)),
         nested(doc, cands), similarities(doc, normals, embedding),
+        context(doc, cands, title),
     ]).astype(np.float64)
+
+
+LEAD_SENTENCES = 3  # the lead: the first sentences after the title
+
+
+def context(doc: Doc, cands: list[Candidate], title: int) -> np.ndarray:
+    """``CONTEXT`` of each candidate: how its mentions spread over the paragraphs, whether the
+    lead names it, how frequent its words are in the article (a theme's words recur beyond
+    the phrase: ``волны`` of ``гравитационные волны``), and how it nests with the other
+    candidates by lemmas (``мост`` in ``новый мост``, a name with and without its tail):
+    the longest share of its mentions a longer candidate has, and that of a shorter one; the
+    share of its mentions whose head noun is plural (the guideline's singular, unless the
+    theme is plural by nature: its text or its other number)."""
+    out = np.zeros((len(cands), len(CONTEXT)))
+    if not cands or not doc.tokens:
+        return out
+    text = doc.text
+    paragraphs = np.array([0] + [m.end() for m in re.finditer('\n', text)])
+    after = [s for s in doc.sentences if s.start >= title]
+    lead = after[min(LEAD_SENTENCES, len(after)) - 1].stop if after else 0
+    tokens = doc.tokens
+    starts = np.array([t.start for t in tokens])
+    counts = Counter(t.lemma for t in tokens if t.pos in CONTENT and t.lemma)
+    top = max(counts.values(), default=1)
+    # every mention at once: its paragraph, its first token, its first noun (the head of
+    # ``ADJ* NOUN``) and whether that noun is plural
+    n = np.array([len(c.mentions) for c in cands])
+    owner = np.repeat(np.arange(len(cands)), n)
+    spans = np.array([m for c in cands for m in c.mentions], dtype=np.int64).reshape(-1, 2)
+    paragraph = np.searchsorted(paragraphs, spans[:, 0], side='right')
+    pairs = np.unique(owner * (len(paragraphs) + 1) + paragraph)
+    out[:, 0] = np.bincount(pairs // (len(paragraphs) + 1), minlength=len(cands)) / len(paragraphs)
+    out[:, 1] = np.bincount(owner, (spans[:, 0] >= title) & (spans[:, 0] < lead), len(cands)) > 0
+    noun = np.array([t.pos in ('NOUN', 'PROPN') for t in tokens] + [True])
+    plural = np.array([t.feats.get('Number') == 'Plur' for t in tokens] + [False])
+    following = np.arange(len(noun))[::-1]
+    following = np.minimum.accumulate(np.where(noun[::-1], following, len(noun) - 1))[::-1]
+    lo, hi = np.searchsorted(starts, spans[:, 0]), np.searchsorted(starts, spans[:, 1])
+    head = following[lo]
+    out[:, 6] = np.bincount(owner, (head < hi) & plural[head], len(cands)) / n
+    # the first mention's words: how frequent their lemmas are (cumulative sums over the
+    # tokens, no loop), and their lemmas for the nesting below
+    first = np.cumsum(n) - n
+    a, b = lo[first], hi[first]
+    freq = np.array([counts.get(t.lemma, 0) for t in tokens] + [0], dtype=np.float64)
+    has = freq > 0
+    logs = np.concatenate([[0.0], np.cumsum(np.log1p(freq) * has)])
+    known = np.concatenate([[0], np.cumsum(has)])
+    words = known[b] - known[a]
+    out[:, 2] = np.where(words > 0, (logs[b] - logs[a]) / np.maximum(words, 1), 0.0)
+    bounds = np.empty(2 * len(cands), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = a, b
+    out[:, 3] = np.where(words > 0, np.maximum.reduceat(freq, bounds)[0::2] / top, 0.0)
+    lowered = [(t.lemma or t.text).lower() for t in tokens]
+    runs = {}
+    for i in range(len(cands)):
+        if b[i] > a[i]:
+            runs.setdefault(tuple(lowered[a[i]:b[i]]), i)
+    n = n.astype(np.float64)
+    for lemmas, i in runs.items():
+        for size in range(1, len(lemmas)):
+            for k in range(len(lemmas) - size + 1):
+                j = runs.get(lemmas[k:k + size])
+                if j is not None and j != i:  # j is a shorter candidate inside i
+                    out[j, 4] = max(out[j, 4], n[i] / n[j])
+                    out[i, 5] = max(out[i, 5], n[j] / n[i])
+    return out
 
 
 def nested(doc: Doc, cands: list[Candidate]) -> np.ndarray:

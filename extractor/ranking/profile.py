@@ -1,7 +1,8 @@
 """A profile's folder: the one reader and writer of its files.
 
     ranker.json     the cut (``expected``, ``least``), ``borrow``, the names of the features
-                    the trees read (their columns, in order), how the trees were fitted
+                    the trees read (their columns, in order), ``once`` (each thing once; absent:
+                    no), how the trees were fitted
     ranker.npz      the trees (``trees.Forest``)
     lookups.json    per-key statistics of the archive (``features.Lookups``; ``variants``:
                     whether it offers other spellings, absent in profiles that do not)
@@ -53,7 +54,8 @@ def load(folder: Path) -> Ranker:
              for name, file, kind in PARTS}
     try:
         return Ranker(Forest.from_arrays(_npz(folder / 'ranker.npz')), lookups, parts['house'],
-                      parts['neighbours'], expected, least, borrow, parts['sites'], features)
+                      parts['neighbours'], expected, least, borrow, parts['sites'], features,
+                      bool(meta.get('once', False)))
     except ValueError as error:
         raise ProfileError(f'{folder / "ranker.json"}: {error}; retrain the profile with '
                            f'`extractor train` (see models/build.sh)') from None
@@ -66,7 +68,8 @@ def save(ranker: Ranker, folder: Path, meta: Optional[dict] = None, card: str = 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / 'ranker.json').write_text(json.dumps(
         {'features': ranker.features, 'expected': ranker.expected, 'least': ranker.least,
-         'borrow': ranker.borrow, **(meta or {})}, indent=1), encoding='utf-8')
+         'borrow': ranker.borrow, **({'once': True} if ranker.once else {}), **(meta or {})},
+        indent=1), encoding='utf-8')
     np.savez_compressed(folder / 'ranker.npz', **ranker.forest.arrays())
     lk = ranker.lookups
     # Keys seen once as a candidate and never as a tag carry no information: dropped.

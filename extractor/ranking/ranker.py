@@ -22,6 +22,7 @@ from ..tags import style
 from .features import COLUMN, RAW, Lookups, feature_names, raw_features
 from .items import Item, proposals, rows, variant_items
 from .lemmas import bag
+from .once import once
 from .trees import Forest
 
 
@@ -89,12 +90,14 @@ class Ranker:
 
     ``features``: the names of the columns its trees read, in their order (default: every
     one of ``feature_names()``; a profile trained before a feature existed names fewer).
+    ``once``: after the cut, a tag that only repeats a likelier one gives way (``once``).
     """
 
     def __init__(self, forest: Forest, lookups: Lookups, house=None, neighbours=None,
                  expected: float = 1.0, least: int = 1, borrow: bool = True, sites=None,
-                 features: Optional[list[str]] = None):
+                 features: Optional[list[str]] = None, once: bool = False):
         self.forest, self.lookups = forest, lookups
+        self.once = once  # each thing once (``once``): the seed style's profiles
         self.house, self.neighbours, self.sites = house, neighbours, sites
         self.expected, self.least, self.borrow = expected, least, borrow
         self.features = list(features or feature_names())
@@ -175,7 +178,8 @@ class Ranker:
         found, probs = self.scored_items(cands, raw, counts, vocab)
         order = best_first(found, probs)
         if cut_list:
-            order = order[:cut(probs[order], self.expected, self.least if least is None else least)]
+            kept = cut(probs[order], self.expected, self.least if least is None else least)
+            order = once(found, order, kept) if self.once else order[:kept]
         tags = []
         for index in order[:top or None]:
             item = found[index]

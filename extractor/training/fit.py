@@ -9,7 +9,7 @@ refitted on every document.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -71,9 +71,10 @@ def mean_f1(ranked: list[tuple[np.ndarray, np.ndarray, int]], expected: float,
     return total / max(len(ranked), 1)
 
 
-def choose_cut(rows: list[Rows], folds: int, bag: int = BAG) -> tuple[float, int, float]:
+def choose_cut(rows: list[Rows], folds: int, bag: int = BAG,
+               floors: tuple = LEAST) -> tuple[float, int, float]:
     """The cut's (``expected``, ``least``) that maximize mean exact F1, and that F1, with
-    trees fitted out of fold."""
+    trees fitted out of fold; ``least`` one of ``floors``."""
     ranked = []
     for fold in range(folds):
         forest = forest_of(fit_trees([r for r in rows if r.fold != fold], bag))
@@ -84,14 +85,15 @@ def choose_cut(rows: list[Rows], folds: int, bag: int = BAG) -> tuple[float, int
                 probs = forest.probabilities(r.x)
                 order = best_first(r.found, probs)
                 ranked.append((probs[order], np.cumsum(r.y[order]), len(r.gold)))
-    scores = {(e, n): mean_f1(ranked, e, n) for e in EXPECTED for n in LEAST}
+    scores = {(e, n): mean_f1(ranked, e, n) for e in EXPECTED for n in floors}
     expected, least = max(scores, key=scores.get)
     return expected, least, scores[expected, least]
 
 
 def fit_profile(samples: list[Sample], folds: int = FOLDS, house: bool = True,
                 borrow: bool = True, log: Callable[[str], None] = print,
-                salt: int = 1, bag: int = BAG) -> tuple[Ranker, dict]:
+                salt: int = 1, bag: int = BAG, least: Optional[int] = None,
+                once: bool = False) -> tuple[Ranker, dict]:
     """Fit the trees on out-of-fold rows, tune the cut out of fold, keep the whole archive.
 
     ``borrow``: the neighbours may propose tags the article does not contain (a site's
@@ -99,16 +101,20 @@ def fit_profile(samples: list[Sample], folds: int = FOLDS, house: bool = True,
     ``salt`` (0-4) picks which bits of the duplicate-group hash deal the folds: other
     salts give other, equally valid fits, and their spread is the fitting's own noise.
     ``bag``: how many tree ensembles are averaged (more: steadier, slower to tag).
+    ``least``: the cut's floor, fixed (1: a short text gets only what it names; the seed
+    style) instead of tuned out of fold among ``LEAST``. ``once``: a tag that only repeats a
+    likelier one (an abbreviation, a name without its tail: ``ranking.once``) gives way to
+    the next (the seed style: each thing once).
     """
     rows = out_of_fold_rows(samples, folds, house, borrow, log, salt)
-    expected, least, f1 = choose_cut(rows, folds, bag)
+    expected, least, f1 = choose_cut(rows, folds, bag, LEAST if least is None else (least,))
     log(f'cut: expected gold = {expected:.2f} x the probabilities, at least {least} tags; '
         f'out-of-fold exact F1 {f1:.3f}')
     archive = Archive.of(samples, house)
     ranker = Ranker(forest_of(fit_trees(rows, bag)), archive.lookups, archive.house,
-                    archive.neighbours, expected, least, borrow, archive.sites)
+                    archive.neighbours, expected, least, borrow, archive.sites, once=once)
     return ranker, {'oof_exact_f1': round(f1, 4), 'folds': folds, 'bag': bag, 'expected': expected,
-                    'least': least, 'borrow': borrow,
+                    'least': least, 'borrow': borrow, 'once': once,
                     'house_tags': len(archive.house.tags) if archive.house else 0,
                     'sites': len(archive.sites.habits) if archive.sites else 1,
                     'rows': sum(len(r.found) for r in rows)}

@@ -56,7 +56,7 @@ def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: boo
           borrow: bool = True, house: bool = True, folds: int = FOLDS,
           test_share: float = 0.2, command: str = '', log: Callable[[str], None] = print,
           progress: Optional[Callable[[int], None]] = None, cache: Optional[Path] = None,
-          bag: int = BAG) -> dict:
+          bag: int = BAG, least: Optional[int] = None, once: bool = False) -> dict:
     """Read gold, extract candidates, fit and save the profile; returns its card."""
     started = time.time()
     records, sources = [], []
@@ -73,7 +73,8 @@ def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: boo
     samples = extract(records, jobs=jobs, progress=progress, cache=cache)
     for sample, source in zip(samples, sources):
         sample.source = source
-    ranker, card = fit_profile(samples, folds=folds, house=house, borrow=borrow, log=log, bag=bag)
+    ranker, card = fit_profile(samples, folds=folds, house=house, borrow=borrow, log=log, bag=bag,
+                               least=least, once=once)
     card.update(profile=profile, data=[Path(p).name for p in paths], docs=len(samples),
                 split='all documents' if use_all else
                 f'the train side of a split by duplicate group, test share {test_share}',
