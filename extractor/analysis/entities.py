@@ -6,18 +6,39 @@ their mentions the form the text writes where the tagger reads a nominative.
 from __future__ import annotations
 
 from os.path import commonprefix
+from typing import Sequence
 
-from ..doc import Doc
+from ..doc import Doc, Token
 from .morph import Vocab
 from .ner import span_tokens
-from .normalize import Context, normalize_tokens
+from .normalize import SETTLEMENTS, Context, normalize_tokens
+from .shape import lemma_form, tidy
 
 
 def normalize_entities(doc: Doc, vocab: Vocab, context: Context) -> None:
-    """Every entity's ``normal``: its tokens in the nominative (its text where none is found)."""
+    """Every entity's ``normal``: its tokens in the nominative (its text where none is found);
+    a place that opens with its kind, the kind and the name each in the nominative."""
     for entity in doc.entities:
-        entity.normal = normalize_tokens(span_tokens(doc, entity.start, entity.stop), vocab,
-                                         entity.type, context) or entity.text
+        tokens = span_tokens(doc, entity.start, entity.stop)
+        entity.normal = entity_normal(tokens, vocab, entity.type, context) or entity.text
+
+
+def entity_normal(tokens: Sequence[Token], vocab: Vocab, kind: str, context: Context) -> str:
+    """The nominative of an entity of ``kind`` made of ``tokens``; '' where it has no words."""
+    return ((kind_and_name(tokens, vocab, context) if kind == 'LOC' else '')
+            or normalize_tokens(tokens, vocab, kind, context))
+
+
+def kind_and_name(tokens: Sequence[Token], vocab: Vocab, context: Context) -> str:
+    """A place that opens with its kind (SEED-STYLE.md): the kind and the name in apposition,
+    both in the nominative, ``Республики Сейшельских островов`` -> ``Республика Сейшельские
+    острова``, ``Округа Колумбия`` -> ``Округ Колумбия`` (not the name's genitive as a
+    tail); '' for any other place."""
+    if len(tokens) < 2 or tokens[0].lemma not in SETTLEMENTS or not tokens[0].text[:1].isupper():
+        return ''
+    name = normalize_tokens(tokens[1:], vocab, 'LOC', context)
+    kind = lemma_form(tokens[0])
+    return tidy(f'{kind[:1].upper()}{kind[1:]} {name}') if name else ''
 
 
 def unify_normals(doc: Doc) -> None:
@@ -71,4 +92,4 @@ def span_normal(doc: Doc, start: int, stop: int, vocab: Vocab, context: Context)
     """Nominative of ``doc.text[start:stop]`` (an analysed ``doc``): as the entity of exactly
     that span reads, else as an organisation's name; '' where it has no words."""
     kind = next((e.type for e in doc.entities if (e.start, e.stop) == (start, stop)), 'ORG')
-    return normalize_tokens(span_tokens(doc, start, stop), vocab, kind, context)
+    return entity_normal(span_tokens(doc, start, stop), vocab, kind, context)

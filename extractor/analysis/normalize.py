@@ -13,7 +13,7 @@ words of the name and what the document writes elsewhere; the worthiest is taken
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
 from natasha.shape import recover_shape
@@ -227,6 +227,27 @@ def yo(word: str, token: Token, vocab: Vocab) -> str:
     return word
 
 
+def adjectives_before_a_noun(tokens: Sequence[Token], vocab: Vocab) -> Sequence[Token]:
+    """``tokens`` with a name the dictionary knows only as an adjective or participle, before
+    a noun, read as an adjective: natasha tags ``Соединённых`` (``Штатов Америки``) and
+    ``Объединённых`` (``Арабских Эмиратов``) as names, which would make them the head; the
+    case and number it gave them are a name's, so the word's own readings decide them."""
+    out = None
+    for index, token in enumerate(tokens):
+        if (token.pos == 'PROPN' and any(t.pos in NOUNS for t in tokens[index + 1:])
+                and adjective_only(vocab, token.text)):
+            out = out or list(tokens)
+            out[index] = replace(token, pos='ADJ', feats={})
+    return tokens if out is None else out
+
+
+def adjective_only(vocab: Vocab, word: str) -> bool:
+    """The dictionary knows ``word`` and only as a full adjective or participle."""
+    forms = vocab(word.lower())
+    return bool(forms) and all(in_dictionary(f.parse) and f.parse.tag.POS in ('ADJF', 'PRTF')
+                               for f in forms)
+
+
 def head_index(tokens: Sequence[Token]) -> Optional[int]:
     """Index of the first noun: the head of a Russian noun phrase."""
     for index, token in enumerate(tokens):
@@ -317,6 +338,7 @@ def normalize_name(tokens: Sequence[Token], vocab: Vocab, context: Context) -> l
 
 def normalize_phrase(tokens: Sequence[Token], vocab: Vocab, context: Context) -> list[str]:
     """Head noun and the words agreeing with it before it; the rest as written."""
+    tokens = adjectives_before_a_noun(tokens, vocab)
     words = [yo(t.text, t, vocab) for t in tokens]
     head = head_index(tokens)
     if head is None:

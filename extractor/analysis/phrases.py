@@ -70,9 +70,9 @@ def extract_phrases(doc: Doc, vocab: Vocab, spellings: bool = True) -> None:
 
 
 def kind_forms(doc: Doc, vocab: Vocab) -> Iterator[Phrase]:
-    """A place named with its kind, as another spelling of the place (``KIND`` phrases):
-    ``городом Лусакой`` -> ``Город Лусака``; ``Республики Сейшельских островов`` (the kind
-    inside the entity, the name in the genitive) -> ``Республика Сейшельские острова``."""
+    """A place named with its kind before it, as another spelling of the place (``KIND``
+    phrases): ``городом Лусакой`` -> ``Город Лусака``. (A kind inside the entity is its own
+    normal form: ``entities.kind_and_name``.)"""
     index = {t.start: i for i, t in enumerate(doc.tokens)}
     for entity in doc.entities:
         if entity.type != 'LOC' or entity.start not in index:
@@ -88,9 +88,6 @@ def kind_forms(doc: Doc, vocab: Vocab) -> Iterator[Phrase]:
             normal = f'{lemma_form(before)} {entity.normal}'
             text = doc.text[before.start:entity.stop]
             start = before.start
-        elif len(tokens) > 1 and tokens[0].lemma in SETTLEMENTS and tokens[0].text[:1].isupper():
-            normal = f'{lemma_form(tokens[0])} {normalize_tokens(tokens[1:], vocab, "LOC")}'
-            text, start = entity.text, entity.start
         else:
             continue
         normal = tidy(normal[:1].upper() + normal[1:])
