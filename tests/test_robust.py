@@ -329,6 +329,55 @@ def test_overlong_sentence_is_split(warm):
     assert max(len(s.tokens) for s in doc.sentences) <= 300
 
 
+def cpu_seconds(function, *args) -> float:
+    started = time.process_time()
+    function(*args)
+    return time.process_time() - started
+
+
+def growth(function, make, small: int, factor: int = 8) -> float:
+    """CPU time of ``function(make(small * factor))`` over that of ``function(make(small))``,
+    (the small one best of three): about ``factor`` when linear, ``factor ** 2`` when quadratic."""
+    one = min(cpu_seconds(function, make(small)) for _ in range(3))
+    many = cpu_seconds(function, make(small * factor))
+    return many / max(one, 1e-3)
+
+
+def test_sentences_are_razdels():
+    from razdel import sentenize
+
+    from extractor.analysis.segment import sentences
+
+    for text in [sample_text(), '!' * 1000, 'Да. Нет! ' * 50, 'а.' * 300, *(f() for f in NASTY.values())]:
+        assert [(s.start, s.stop, s.text) for s in sentences(text)] == \
+            [(s.start, s.stop, s.text) for s in sentenize(text)]
+
+
+def test_segmenting_a_run_of_punctuation_takes_linear_time():
+    # razdel's sentenize and the token buffer grew a run of '!' by copying it once per mark:
+    # '!' * 1_000_000 took a minute, most of it copying
+    from extractor.analysis.segment import segment
+
+    ratio = growth(lambda text: segment(Doc(text)), lambda n: '!' * n, 50_000, 10)
+    assert ratio < 15, ratio
+
+
+def test_kind_forms_take_linear_time():
+    # islice(doc.tokens, first) walked every token before each place: entities x tokens
+    from extractor.analysis.morph import Vocab
+    from extractor.analysis.phrases import kind_forms
+    from extractor.doc import Entity, Token
+
+    def doc(n: int) -> Doc:
+        text = 'Москва ' * n
+        return Doc(text, tokens=[Token(7 * i, 7 * i + 6, 'Москва', 'москва', 'PROPN') for i in range(n)],
+                   entities=[Entity(7 * i, 7 * i + 6, 'LOC', 'Москва', 'Москва') for i in range(n)])
+
+    vocab = Vocab()
+    ratio = growth(lambda d: list(kind_forms(d, vocab)), doc, 5_000)
+    assert ratio < 20, ratio
+
+
 TEN_MB = '''
 import json, resource, sys, time
 from pathlib import Path
