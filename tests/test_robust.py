@@ -409,6 +409,55 @@ def test_ten_megabyte_article_in_bounded_memory():
     assert report['mb'] < TEN_MB_RSS_GROWTH_MB, report
 
 
+DENSE = '''
+import json, resource, sys, time
+from extractor import Tagger
+tagger = Tagger()
+tagger('Путин прибыл в Казань.')
+with open('/proc/self/status') as status:
+    size = next(int(line.split()[1]) * 1024 for line in status if line.startswith('VmSize:'))
+cap = size + (1 << 30)  # the models loaded, and 1 GB more
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+names = ('Алексей Логвиненко', 'Москва', 'Санкт-Петербург', '«Газпром»', 'Владимир Путин',
+         'Ростов-на-Дону', 'Сбербанк', 'ООН', 'Казань', 'Сергей Шойгу', 'Волгоград', 'Зенит')
+size = int(sys.argv[1])
+texts = {'names': ', '.join(names * (size // 150 + 1))[:size],
+         'one name': 'Москва ' * (size // 7)}
+report = {}
+for name, text in texts.items():
+    started = time.perf_counter()
+    doc = tagger(text)
+    report[name] = {'seconds': round(time.perf_counter() - started, 1), 'error': doc.error,
+                    'tags': [t.text for t in doc.tags], 'entities': len(doc.entities)}
+print(json.dumps(report, ensure_ascii=False))
+'''
+
+
+def dense_entities(size: int) -> dict:
+    """Tag ``size`` characters of names, and of one name repeated, in a subprocess whose
+    address space is capped at the loaded models plus 1 GB: a blow-up fails there, with
+    MemoryError, and never takes the machine down."""
+    env = {**os.environ, 'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1'}
+    result = subprocess.run([sys.executable, '-c', DENSE, str(size)], capture_output=True, text=True,
+                            cwd=ROOT, timeout=1800, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    for name, figures in report.items():
+        assert figures['error'] is None, (name, figures)
+        assert figures['tags'] and figures['entities'] > size // 20, (name, figures)
+    return report
+
+
+def test_dense_entities_in_bounded_memory():
+    dense_entities(300_000)
+
+
+@pytest.mark.slow
+def test_a_megabyte_of_names_in_bounded_memory():
+    # before: mentions x entities arrays, 6.5 GB for 1 MB of names, 23 GB and more for one name
+    dense_entities(1_000_000)
+
+
 # ---------------------------------------------------------------- nothing executes user data
 
 UNSAFE = re.compile(r'pickle\.loads?\(|cPickle|marshal\.loads?\(|shelve\.open|joblib\.load|torch\.load'
