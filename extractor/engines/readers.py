@@ -147,6 +147,9 @@ def _read_jsonl(path: str, fields: Fields) -> Iterator[Record]:
             except json.JSONDecodeError as e:
                 yield Record(fallback, error=f'{where}: invalid JSON: {e}')
                 continue
+            except RecursionError:  # [[[[... a hundred thousand deep
+                yield Record(fallback, error=f'{where}: invalid JSON: nested too deeply')
+                continue
             if not isinstance(row, dict):
                 yield Record(fallback, error=f'{where}: not a JSON object')
                 continue

@@ -106,7 +106,7 @@ def done_ids(path: PathLike) -> set[str]:
     for line in lines:
         try:
             ids.add(str(json.loads(line)['id']))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue  # a damaged line in the middle is not an id we have
     return ids
 

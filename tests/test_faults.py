@@ -1,0 +1,93 @@
+"""Hostile input and faults, round 2 (issue 30): no input stops a run, nothing is lost,
+nothing is left behind. Engine tests use the fake tagger (fast); the subprocess tests start
+the real command line."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from extractor.engines import batch, readers, writers
+from helpers import REPO, fake_factory, read_jsonl, write_jsonl
+
+DEEP = '{"id": "deep", "text": ' + '[' * 100_000 + ']' * 100_000 + '}'
+GOOD = [{'id': 'a', 'text': 'Иван Петров приехал в Москву.'},
+        {'id': 'b', 'text': 'Мэр Казани Ильсур Метшин открыл мост.'}]
+
+
+def cli(*args: str, timeout: int = 600, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, '-m', 'extractor.cli', *args], capture_output=True,
+                          text=True, cwd=REPO, timeout=timeout, stdin=subprocess.DEVNULL, **kwargs)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, name: str) -> None:
+    assert result.returncode != 0, result
+    assert 'Traceback' not in result.stderr, result.stderr
+    assert any(name in line for line in result.stderr.splitlines()), result.stderr
+
+
+def deep_jsonl(path: Path) -> Path:
+    lines = [json.dumps(GOOD[0], ensure_ascii=False), DEEP, json.dumps(GOOD[1], ensure_ascii=False)]
+    data = ('\n'.join(lines) + '\n').encode('utf-8')
+    path.write_bytes(gzip.compress(data) if path.name.endswith('.gz') else data)
+    return path
+
+
+# ---------------------------------------------------------------- 2. deeply nested JSON
+
+@pytest.mark.parametrize('name', ['in.jsonl', 'in.jsonl.gz'])
+def test_a_deeply_nested_line_is_an_error_record(tmp_path, name):
+    path = deep_jsonl(tmp_path / name)
+    records = list(readers.read_records([path]))
+    assert [r.id for r in records] == ['a', f'{name}:2', 'b']
+    assert 'nested too deeply' in records[1].error and records[0].error is records[2].error is None
+
+
+@pytest.mark.parametrize('jobs', [1, 2])
+def test_batch_tags_around_a_deeply_nested_line_and_resumes(tmp_path, jobs):
+    path = deep_jsonl(tmp_path / 'in.jsonl.gz')
+    out = tmp_path / 'out.jsonl'
+    summary = batch.run_batch([path], out, jobs=jobs, tagger_factory=fake_factory)
+    assert (summary.tagged, summary.failed) == (2, 1)
+    assert [r['id'] for r in read_jsonl(out)] == ['a', 'in.jsonl.gz:2', 'b']
+    with open(out, 'a', encoding='utf-8') as handle:  # an output line nested too deeply
+        handle.write(DEEP + '\n')
+    assert writers.done_ids(out) == {'a', 'in.jsonl.gz:2', 'b'}
+    again = batch.run_batch([path], out, jobs=1, resume=True, tagger_factory=fake_factory)
+    assert again.skipped == 3
+
+
+def test_gold_and_predictions_with_a_deeply_nested_line(tmp_path):
+    from extractor.evaluate import GoldError, read_gold, read_predictions
+    from extractor.training.data import read_records
+
+    gold = tmp_path / 'gold.jsonl'
+    gold.write_text('\n'.join([json.dumps({**GOOD[0], 'tags': ['Москва']}, ensure_ascii=False), DEEP,
+                               json.dumps({**GOOD[1], 'tags': ['Казань']}, ensure_ascii=False)]) + '\n',
+                    encoding='utf-8')
+    found = list(read_gold(gold))
+    assert isinstance(found[1], GoldError) and 'nested too deeply' in str(found[1])
+    assert [r.id for r in found if not isinstance(r, GoldError)] == ['a', 'b']
+    skipped: list = []
+    assert [r.id for r in read_records([str(gold)], skipped)] == ['a', 'b']
+    assert [e.line for e in skipped] == [2]
+    pred = tmp_path / 'pred.jsonl'
+    pred.write_text(json.dumps({'id': 'a', 'tags': ['Москва']}) + '\n' + DEEP + '\n', encoding='utf-8')
+    with pytest.raises(ValueError, match=r'pred.jsonl:2: .*nested too deeply'):
+        read_predictions(pred)
+
+
+@pytest.mark.parametrize('line', ['[1, 2]', '"id"', '5', 'null', '{"tags": ["a"]}',
+                                  '{"id": "a", "tags": [1, 2]}', '{"id": "a", "tags": "Москва"}'])
+def test_eval_pred_with_a_bad_line_says_which(tmp_path, line):
+    gold = tmp_path / 'gold.jsonl'
+    gold.write_text(json.dumps({**GOOD[0], 'tags': ['Москва']}, ensure_ascii=False) + '\n',
+                    encoding='utf-8')
+    pred = tmp_path / 'pred.jsonl'
+    pred.write_text(line + '\n', encoding='utf-8')
+    assert_one_line_error(cli('eval', str(gold), '--pred', str(pred)), f'{pred}:1')
