@@ -91,3 +91,16 @@ def test_eval_pred_with_a_bad_line_says_which(tmp_path, line):
     pred = tmp_path / 'pred.jsonl'
     pred.write_text(line + '\n', encoding='utf-8')
     assert_one_line_error(cli('eval', str(gold), '--pred', str(pred)), f'{pred}:1')
+
+
+# ---------------------------------------------------------------- CSV with an unclosed quote
+
+@pytest.mark.parametrize('rest', ['2,"Мэр Казани"\n3,Мост открыт\n', '2,Мэр Казани\n3,Мост открыт\n'])
+def test_csv_unclosed_quote_is_one_error_record_and_the_rest_is_read(tmp_path, rest):
+    path = tmp_path / 'in.csv'
+    path.write_text('id,text\n1,"Иван Петров приехал\n' + rest + '4,"с ""кавычками""\nи строкой"\n',
+                    encoding='utf-8')
+    records = list(readers.read_records([path]))
+    assert [r.id for r in records] == ['in.csv:1', '2', '3', '4']
+    assert 'row 1 (line 2): broken CSV' in records[0].error
+    assert [r.text for r in records[1:]] == ['Мэр Казани', 'Мост открыт', 'с "кавычками"\nи строкой']

@@ -17,7 +17,7 @@ import tarfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable, Iterator, Optional
 
 from ..article import Article, parse_article
 from .decode import decode_bytes
@@ -160,10 +160,64 @@ def _read_jsonl(path: str, fields: Fields) -> Iterator[Record]:
 
 
 def _read_csv(path: str, fields: Fields) -> Iterator[Record]:
+    """Rows of a CSV file with a header. A row that breaks the quoting (an unclosed quote
+    would swallow every row after it into one field) is an error record naming its row and
+    line, and reading goes on on the line after the one it began on."""
     base = os.path.basename(path)
     with io.TextIOWrapper(_open_binary(path), encoding='utf-8-sig', newline='') as handle:
-        for number, row in enumerate(csv.DictReader(handle), 1):
-            yield row_record(row, f'row {number}', f'{base}:{number}', fields)
+        lines = _Lines(handle)
+        header: Optional[list[str]] = None
+        number = 0
+        while True:
+            reader = csv.reader(lines, strict=True)
+            try:
+                for values in reader:
+                    began = lines.record_start()
+                    if not values:
+                        continue
+                    if header is None:
+                        header = values
+                        continue
+                    number += 1
+                    row = dict(zip(header, values))
+                    yield row_record(row, f'row {number}', f'{base}:{number}', fields)
+                return
+            except csv.Error as e:
+                began = lines.record_start()
+                number += 1
+                yield Record(f'{base}:{number}', error=f'row {number} (line {began}): broken CSV '
+                                                        f'({e}); read on from line {began + 1}')
+                lines.again()
+
+
+class _Lines:
+    """The lines of a file for ``csv.reader``, those of the record being read kept, so that
+    after a broken record the reader can start again on the line after its first."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle, self.pending, self.record, self.number = handle, [], [], 0
+        self.first = 1  # line number of the record's first line
+
+    def __iter__(self) -> '_Lines':
+        return self
+
+    def __next__(self) -> str:
+        line = self.pending.pop() if self.pending else next(self.handle)
+        self.record.append(line)
+        return line
+
+    def record_start(self) -> int:
+        """The first line of the record just read (or broken); the next one starts after it."""
+        began = self.first
+        self.first += len(self.record)
+        self.kept, self.record = self.record, []
+        return began
+
+    def again(self) -> None:
+        """Read the broken record's lines again, but its first."""
+        self.first -= len(self.kept) - 1
+        self.pending.extend(reversed(self.kept[1:]))
+        self.kept = []
 
 
 def _read_parquet(path: str, fields: Fields) -> Iterator[Record]:
