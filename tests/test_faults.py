@@ -104,3 +104,22 @@ def test_csv_unclosed_quote_is_one_error_record_and_the_rest_is_read(tmp_path, r
     assert [r.id for r in records] == ['in.csv:1', '2', '3', '4']
     assert 'row 1 (line 2): broken CSV' in records[0].error
     assert [r.text for r in records[1:]] == ['Мэр Казани', 'Мост открыт', 'с "кавычками"\nи строкой']
+
+
+# ---------------------------------------------------------------- training reports bad lines
+
+def test_train_warns_of_bad_gold_lines(tmp_path):
+    from extractor.training.train import train
+
+    gold = tmp_path / 'gold.jsonl.gz'
+    rows = [json.dumps({'id': str(i), 'text': f'Текст {i}.', 'tags': ['Москва']}) for i in range(3)]
+    data = gzip.compress(('\n'.join(rows[:2] + ['{"id": "broken', DEEP] + rows[2:]) + '\n').encode())
+    gold.write_bytes(data[:-20])  # truncated as well
+    said: list[str] = []
+    with pytest.raises(ValueError, match='at least'):
+        train([str(gold)], 'x', tmp_path, use_all=True, log=said.append)
+    warnings = [line for line in said if line.startswith('warning:')]
+    assert any(':3: bad JSON' in line for line in warnings), said
+    assert any(':4: bad JSON: nested too deeply' in line for line in warnings), said
+    assert any('unreadable' in line for line in warnings), said
+    assert 'skipped 3 bad gold record(s)' in warnings[-1], said
