@@ -46,7 +46,7 @@ class CliError(Exception):
 
 def read_input(name: str) -> str:
     """The article text of a file (or ``-`` for stdin), gold line and footer split off."""
-    from .engines.readers import article_of
+    from .engines.readers import TooLarge, article_of, read_limited
 
     path = Path(name)
     if name != '-' and not path.exists():
@@ -54,9 +54,12 @@ def read_input(name: str) -> str:
     if name != '-' and path.is_dir():
         raise CliError(f'{name}: is a directory, expected an article file')
     try:
-        return article_of(sys.stdin.buffer.read() if name == '-' else path.read_bytes()).text
-    except UnicodeDecodeError as error:
-        raise CliError(f'{name}: {error}') from None
+        if name == '-':
+            return article_of(read_limited(sys.stdin.buffer, 'stdin')).text
+        with open(path, 'rb') as file:
+            return article_of(read_limited(file, name)).text
+    except (UnicodeDecodeError, TooLarge) as error:
+        raise CliError(f'{name}: {error}' if isinstance(error, UnicodeDecodeError) else str(error)) from None
     except OSError as error:
         raise CliError(f'{name}: {error.strerror or error}') from None
 

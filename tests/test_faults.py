@@ -123,3 +123,61 @@ def test_train_warns_of_bad_gold_lines(tmp_path):
     assert any(':4: bad JSON: nested too deeply' in line for line in warnings), said
     assert any('unreadable' in line for line in warnings), said
     assert 'skipped 3 bad gold record(s)' in warnings[-1], said
+
+
+# ---------------------------------------------------------------- 3. a directory loses no file
+
+def test_a_directory_reports_each_bad_entry_and_tags_the_rest(tmp_path):
+    root = tmp_path / 'news'
+    (root / 'sub').mkdir(parents=True)
+    for name in ('a.txt', 'm.txt', 'sub/z.txt'):
+        (root / name).write_text('Заголовок\nИван Петров приехал в Москву.\n', encoding='utf-8')
+    (root / 'b dangling.txt').symlink_to(tmp_path / 'nowhere.txt')
+    (root / 'c loop.txt').symlink_to(root / 'c loop.txt')
+    os.mkfifo(root / 'd fifo.txt')  # opening it would wait for a writer for ever
+    records = list(readers.read_records([root]))
+    assert [r.id for r in records] == ['a.txt', 'b dangling.txt', 'c loop.txt', 'd fifo.txt',
+                                       'm.txt', 'sub/z.txt']
+    errors = {r.id: r.error for r in records if r.error}
+    assert set(errors) == {'b dangling.txt', 'c loop.txt', 'd fifo.txt'}
+    for rid, error in errors.items():
+        assert str(root / rid) in error, error
+    assert 'not a regular file' in errors['d fifo.txt']
+
+
+def test_unreadable_file_and_folder_are_error_records(tmp_path, monkeypatch):
+    # as chmod 000 makes them (simulated: root reads through chmod 000)
+    root = tmp_path / 'news'
+    (root / 'closed').mkdir(parents=True)
+    for name in ('closed/x.txt', 'secret.txt', 'z.txt'):
+        (root / name).write_text('Иван Петров приехал в Москву.', encoding='utf-8')
+    scandir, opener = os.scandir, open
+
+    def refuse(path, *args):
+        if Path(path).name in ('closed', 'secret.txt'):
+            raise PermissionError(13, 'Permission denied', str(path))
+        return (scandir if not args else opener)(path, *args)
+
+    monkeypatch.setattr(os, 'scandir', refuse)
+    monkeypatch.setattr(readers, 'open', refuse, raising=False)
+    records = list(readers.read_records([root]))
+    assert [r.id for r in records] == ['secret.txt', 'z.txt', 'closed']
+    assert f'{root / "secret.txt"}: cannot read: Permission denied' == records[0].error
+    assert f'{root / "closed"}: cannot list the folder: Permission denied' == records[2].error
+    assert records[1].error is None
+
+
+def test_batch_of_a_directory_with_a_fifo_does_not_hang(tmp_path):
+    root = tmp_path / 'news'
+    root.mkdir()
+    (root / 'a.txt').write_text('Иван Петров приехал в Москву.', encoding='utf-8')
+    os.mkfifo(root / 'b.txt')
+    out = tmp_path / 'out.jsonl'
+    result = cli('batch', str(root), '-o', str(out), '-j', '1', timeout=300)
+    assert result.returncode == 1, result.stderr  # done, one record failed
+    assert [('error' in r) for r in read_jsonl(out)] == [False, True]
+
+
+@pytest.mark.skipif(not Path('/dev/zero').exists(), reason='needs /dev/zero')
+def test_tag_dev_zero_is_refused_in_one_line():
+    assert_one_line_error(cli('tag', '/dev/zero', timeout=120), '/dev/zero')
