@@ -2,7 +2,7 @@
 
 Each command parses its arguments, calls the library, prints or writes, and exits 0 (done),
 1 (done, but some records or gold lines failed), 2 (a problem with the input, one line on
-stderr) or 130 (interrupted).
+stderr), 130 (interrupted) or 143 (``batch`` stopped by SIGTERM, its summary printed).
 """
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except BatchAborted as e:
         print(f'extractor batch: {e.summary}', file=sys.stderr)
         print(f'extractor batch: {e}', file=sys.stderr)
-        return 130 if e.interrupted else 1
+        return 143 if e.terminated else 130 if e.interrupted else 1
     except (OSError, ValueError, ImportError) as e:
         print(f'extractor batch: error: {e}', file=sys.stderr)
         return 2
