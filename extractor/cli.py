@@ -270,7 +270,7 @@ def add_batch(commands) -> None:
                        help=f'worker processes (default: CPU count, {os.cpu_count()} here); '
                             '1 tags in this process')
     batch.add_argument('--resume', action='store_true',
-                       help='skip ids already in OUTPUT and append the rest (JSONL/CSV only)')
+                       help='skip ids already in OUTPUT and append the rest')
     batch.add_argument('--profile', default=None, metavar='NAME', help='tagger profile')
     batch.add_argument('--id-field', default=None, metavar='F',
                        help="id field of JSONL/CSV/Parquet records (default: id, else "

@@ -131,7 +131,7 @@ def test_interrupted_run_resumes_exactly_once(tmp_path):
     assert (summary.skipped, summary.tagged) == (100, 0)
 
 
-@pytest.mark.parametrize('suffix', ['jsonl.gz', 'csv'])
+@pytest.mark.parametrize('suffix', ['jsonl.gz', 'csv', 'parquet'])
 def test_resume_other_outputs(tmp_path, suffix):
     src = write_jsonl(tmp_path / 'in.jsonl', short_docs(40))
     out = tmp_path / f'out.{suffix}'
@@ -189,8 +189,9 @@ def test_cli_arguments_and_usage_errors(tmp_path, capsys):
     assert 'exists; use --resume or remove it' in capsys.readouterr().err
     assert main(['batch', str(tmp_path / 'no.jsonl'), '-o', str(tmp_path / 'o.jsonl')]) == 2
     assert not (tmp_path / 'o.jsonl').exists()  # nothing created before inputs are checked
+    (tmp_path / 'o.parquet').write_bytes(b'PAR1')  # what a killed run wrote before
     assert main(['batch', str(src), '-o', str(tmp_path / 'o.parquet'), '--resume']) == 2
-    assert 'only supported for JSONL and CSV' in capsys.readouterr().err
+    assert 'not a readable Parquet file' in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------- tests
