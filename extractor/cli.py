@@ -373,9 +373,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.raw_argv = list(sys.argv[1:] if argv is None else argv)[1:]
+    from .resources import ProfileError
+
     try:
         return args.run(args)
-    except (CliError, FileNotFoundError) as error:
+    except (CliError, FileNotFoundError, ProfileError) as error:
         print(f'extractor: error: {error}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -181,3 +181,91 @@ def test_batch_of_a_directory_with_a_fifo_does_not_hang(tmp_path):
 @pytest.mark.skipif(not Path('/dev/zero').exists(), reason='needs /dev/zero')
 def test_tag_dev_zero_is_refused_in_one_line():
     assert_one_line_error(cli('tag', '/dev/zero', timeout=120), '/dev/zero')
+
+
+# ---------------------------------------------------------------- 7. model files
+
+def _damage(folder: Path, file: str, how: str) -> None:
+    path = folder / file
+    data = path.read_bytes()
+    if how == 'truncated':
+        path.write_bytes(data[:len(data) // 2])
+    elif how == 'empty':
+        path.write_bytes(b'')
+    elif how == 'garbage':
+        path.write_bytes(b'\xff\xfe not a profile file \x00' * 10)
+    elif how == 'other arrays':
+        import numpy as np
+        np.savez(path, something=np.arange(3))
+    else:  # a JSON edit: "field=value"
+        name, value = how.split('=', 1)
+        meta = json.loads(data)
+        meta[name] = json.loads(value)
+        path.write_text(json.dumps(meta), encoding='utf-8')
+
+
+DAMAGE = [('ranker.npz', 'truncated'), ('ranker.npz', 'empty'), ('ranker.npz', 'garbage'),
+          ('ranker.npz', 'other arrays'), ('house.npz', 'truncated'), ('neighbours.npz', 'garbage'),
+          ('house.npz', 'other arrays'), ('ranker.json', 'empty'), ('ranker.json', 'truncated'),
+          ('lookups.json', 'truncated'), ('lookups.json', 'garbage'), ('ranker.json', 'features="abc"'),
+          ('ranker.json', 'features=[1, 2]'), ('ranker.json', 'least="8"'), ('ranker.json', 'borrow=1'),
+          ('lookups.json', 'df=[]'), ('lookups.json', 'n_docs=null'), ('lookups.json', 'variants="no"')]
+
+
+@pytest.fixture(scope='module')
+def intact(tmp_path_factory) -> Path:
+    import shutil
+
+    from extractor.resources import profile_dir
+
+    folder = tmp_path_factory.mktemp('models') / 'default'
+    shutil.copytree(profile_dir('default'), folder)
+    return folder
+
+
+@pytest.mark.parametrize('file, how', DAMAGE)
+def test_a_broken_profile_file_is_one_clear_error_naming_it(intact, tmp_path, file, how):
+    import shutil
+
+    from extractor.ranking import profile
+    from extractor.resources import ProfileError
+
+    folder = tmp_path / 'broken'
+    shutil.copytree(intact, folder)
+    _damage(folder, file, how)
+    with pytest.raises(ProfileError) as caught:
+        profile.load(folder)
+    message = str(caught.value)
+    assert message.startswith(str(folder / file) + ': '), message
+    assert '\n' not in message and len(message) < 400, message
+
+
+def test_cli_tag_with_a_broken_profile_says_which_file(intact, tmp_path):
+    import shutil
+
+    shutil.copytree(intact, tmp_path / 'broken')
+    _damage(tmp_path / 'broken', 'ranker.npz', 'truncated')
+    sample = REPO / 'samples' / '01_spartak_rotor.txt'
+    env = {**os.environ, 'EXTRACTOR_MODELS': str(tmp_path)}
+    result = cli('tag', str(sample), '--profile', 'broken', env=env)
+    assert_one_line_error(result, str(tmp_path / 'broken' / 'ranker.npz'))
+    src = write_jsonl(tmp_path / 'in.jsonl', GOOD)
+    result = cli('batch', str(src), '-o', str(tmp_path / 'out.jsonl'), '-j', '2', '--profile', 'broken',
+                 env=env)
+    assert result.returncode == 2, result.stderr
+    assert_one_line_error(result, str(tmp_path / 'broken' / 'ranker.npz'))
+
+
+@pytest.mark.parametrize('kind', ['missing', 'a file'])
+def test_extractor_models_that_is_no_folder_is_an_error(tmp_path, kind):
+    from extractor import Tagger
+    from extractor.resources import ModelNotFound
+
+    path = tmp_path / 'models'
+    if kind == 'a file':
+        path.write_text('x')
+    sample = REPO / 'samples' / '01_spartak_rotor.txt'
+    result = cli('tag', str(sample), env={**os.environ, 'EXTRACTOR_MODELS': str(path)})
+    assert_one_line_error(result, f'$EXTRACTOR_MODELS is {str(path)!r}')
+    with pytest.raises(ModelNotFound, match='models is'):
+        Tagger(models=str(path))

@@ -174,6 +174,11 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
     # Tagger() only resolves its profile (models load on first use): a bad profile fails here,
     # once, and not in every worker
     local = factory(profile) if cluster is None and (jobs == 1 or tagger_factory is None) else None
+    if local is not None and hasattr(local, 'ranker'):
+        # and its files read: a broken one is one clear error (ProfileError, a ValueError)
+        # here, not a worker dying as it starts
+        local.ranker  # noqa: B018
+        local = local if jobs == 1 else None
     started = time.monotonic()
     summary = BatchSummary()
     with sigterm_stops():  # SIGTERM: as Ctrl-C, the summary printed and resumable
