@@ -229,3 +229,43 @@ def test_the_core_never_imports_the_web_stack():
             '("fastapi", "uvicorn", "starlette")))')
     out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '[]'
+
+
+def test_a_broken_profile_is_reported_and_the_others_served(tmp_path):
+    import shutil
+
+    from extractor.resources import profile_dir
+
+    shutil.copytree(profile_dir('default'), tmp_path / 'broken')
+    path = tmp_path / 'broken' / 'ranker.npz'
+    path.write_bytes(path.read_bytes()[:1000])  # truncated
+    with TestClient(create_app(Settings(models=str(tmp_path), max_batch=4))) as client:
+        deadline = time.monotonic() + 120
+        while (ready := client.get('/readyz')).status_code != 200:
+            assert ready.json()['detail'] == 'loading', ready.json()
+            assert time.monotonic() < deadline, 'models not loaded in time'
+            time.sleep(0.1)
+        assert str(path) in ready.json()['broken']['broken']
+        profiles = client.get('/v1/profiles').json()
+        assert 'broken' not in profiles['profiles'] and 'default' in profiles['profiles']
+        assert str(path) in profiles['broken']['broken']
+        assert client.post('/v1/tag', json={'text': TEXT}).json()['tags']  # the intact default
+        assert client.post('/v1/tag', json={'text': TEXT, 'profile': 'ng'}).json()['tags']
+        detail = assert_problem(client.post('/v1/tag', json={'text': TEXT, 'profile': 'broken'}), 503)
+        assert str(path) in detail
+
+
+def test_a_broken_default_profile_keeps_readyz_at_503_saying_why(tmp_path):
+    import shutil
+
+    from extractor.resources import profile_dir
+
+    shutil.copytree(profile_dir('default'), tmp_path / 'mine')
+    (tmp_path / 'mine' / 'lookups.json').write_text('{"n_docs": ', encoding='utf-8')
+    with TestClient(create_app(Settings(profile='mine', models=str(tmp_path)))) as client:
+        deadline = time.monotonic() + 120
+        while (ready := client.get('/readyz')).json().get('detail') == 'loading':
+            assert time.monotonic() < deadline, 'models not loaded in time'
+            time.sleep(0.1)
+        assert ready.status_code == 503 and 'lookups.json' in ready.json()['detail']
+        assert client.post('/v1/tag', json={'text': TEXT, 'profile': 'ng'}).status_code == 503

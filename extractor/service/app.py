@@ -156,15 +156,19 @@ def add_health(app: FastAPI, thread: TaggingThread, settings: Settings) -> None:
 
     @app.get('/readyz', tags=['health'], responses={503: {'model': Problem}})
     async def readyz() -> JSONResponse:
-        """200 once this worker's models are loaded, 503 before."""
+        """200 once this worker's models and default profile are loaded, 503 before (or when
+        the default profile cannot be loaded); ``broken``: profiles that cannot be, and why."""
         state = thread.state()
-        return JSONResponse({'status' if state == 'ready' else 'detail': state},
-                            status_code=200 if state == 'ready' else 503)
+        body: dict[str, Any] = {'status' if state == 'ready' else 'detail': state}
+        if thread.broken:
+            body['broken'] = thread.broken
+        return JSONResponse(body, status_code=200 if state == 'ready' else 503)
 
     @app.get('/v1/profiles', tags=['tagging'])
     async def profiles() -> dict[str, Any]:
-        """The model profiles this server has, and the one used when a request names none."""
-        return {'default': thread.default, 'profiles': thread.names,
+        """The model profiles this server serves, the one used when a request names none, the
+        ones that cannot be loaded (``broken``: name -> what is wrong) and the limits."""
+        return {'default': thread.default, 'profiles': thread.served, 'broken': thread.broken,
                 'limits': {'max_body': settings.max_body, 'max_chars': settings.max_chars,
                            'max_batch': settings.max_batch}}
 

@@ -6,6 +6,7 @@ to this one thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Optional
 
@@ -13,14 +14,20 @@ from fastapi import HTTPException
 
 from ..doc import Doc
 from ..evaluate import LemmaKeyer
-from ..resources import DEFAULT_PROFILE, available_profiles
+from ..resources import DEFAULT_PROFILE, ProfileError, available_profiles
 from ..tagger import Tagger
 from .schema import Options
 from .settings import Settings
 
+log = logging.getLogger('extractor.service')
+
 
 class TaggingThread:
-    """One thread that loads the taggers (one per profile, sharing the models) and then tags."""
+    """One thread that loads the taggers (one per profile, sharing the models) and then tags.
+
+    A profile whose files cannot be read is reported (``broken``: name -> what is wrong, the
+    file named) and the others are served; the server is ready once the default profile is
+    loaded."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -29,6 +36,7 @@ class TaggingThread:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix='tagger')
         self.loading: Optional[Future] = None
         self.taggers: dict[str, Tagger] = {}
+        self.broken: dict[str, str] = {}
         self.keyer = LemmaKeyer()
 
     def start(self) -> None:
@@ -36,16 +44,24 @@ class TaggingThread:
 
     def _load(self) -> None:
         first = Tagger(profile=self.default, models=self.settings.models)
-        first.models, first.ranker  # noqa: B018 - load now, not on the first request
-        taggers = {self.default: first}
-        for name in self.names:
-            if name not in taggers:
-                # one copy of the neural models and caches for all profiles
-                tagger = Tagger(profile=name, models=self.settings.models, share=first)
+        first.models  # noqa: B018 - load now, not on the first request
+        taggers: dict[str, Tagger] = {}
+        for name in [self.default] + [n for n in self.names if n != self.default]:
+            # one copy of the neural models and caches for all profiles
+            tagger = first if name == self.default else Tagger(
+                profile=name, models=self.settings.models, share=first)
+            try:
                 tagger.ranker  # noqa: B018
-                taggers[name] = tagger
+            except (ProfileError, OSError) as error:
+                self.broken[name] = str(error)
+                log.error('profile %s not served: %s', name, error)
+                continue
+            taggers[name] = tagger
         self.keyer('тест')
         self.taggers = taggers
+        if self.default in self.broken:
+            raise ProfileError(f'the default profile {self.default!r} cannot be loaded: '
+                               f'{self.broken[self.default]}')
 
     @property
     def ready(self) -> bool:
@@ -58,6 +74,11 @@ class TaggingThread:
             return f'failed: {self.loading.exception()}'
         return 'loading'
 
+    @property
+    def served(self) -> list[str]:
+        """The profiles requests may name: all but the broken ones."""
+        return [name for name in self.names if name not in self.broken]
+
     async def call(self, function, *args):
         """``function(*args)`` on the tagging thread, once the models are loaded."""
         if self.loading is None:
@@ -69,10 +90,12 @@ class TaggingThread:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
     def check(self, profile: Optional[str]) -> str:
-        """The profile's name; 422 for one this server does not have."""
+        """The profile's name; 422 for one this server does not have, 503 for a broken one."""
         name = profile or self.default
         if name not in self.names:
-            raise HTTPException(422, f'unknown profile {name!r}; choose one of {", ".join(self.names)}')
+            raise HTTPException(422, f'unknown profile {name!r}; choose one of {", ".join(self.served)}')
+        if name in self.broken:
+            raise HTTPException(503, f'profile {name!r} cannot be loaded: {self.broken[name]}')
         return name
 
     def tag(self, options: Options, texts: list[tuple[Any, str]]) -> list[Doc]:
