@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from extractor import Doc
 from extractor.analysis import pipeline
 from extractor.analysis.clean import clean_text
 from extractor.engines.markup import looks_like_html, strip_html
+from extractor.tags import MAX_TAG_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / 'samples'
@@ -63,6 +65,8 @@ def check_doc(doc: Doc, text: str) -> None:
         assert tag.text == tag.text.strip(), tag
         assert len(tag.text.splitlines()) == 1, tag  # no '\n', nor any other line break
         assert clean_text(tag.text) == tag.text, tag  # no NUL, surrogate or control char
+        assert not any(unicodedata.category(c) == 'Cf' for c in tag.text), tag  # nor a format one
+        assert len(tag.text) <= MAX_TAG_CHARS, tag
         for start, stop in tag.mentions:
             assert 0 <= start < stop <= size, tag
     json.dumps(doc.as_json(), ensure_ascii=False)
@@ -211,6 +215,9 @@ NASTY = {
     'thousands of tiny sentences': lambda: 'Да. Нет! ' * 2000,
     'BOM and noncharacters': lambda: '\ufeff' + NEWS + '\ufffe\uffff\ufdd0',
     'private use': lambda: '\ue000\uf8ff ' + NEWS,
+    'format characters in names': lambda: NEWS.replace('Алексей', 'Алексей\u202e').replace(
+        'Логвиненко', '\u2066Логвиненко\u2069').replace('Газпрома', '\ufeffГаз\u200dпрома\u200e'),
+    'a 100,000-letter name': lambda: 'Компания ' + 'Ж' * 100_000 + ' открыла офис в Казани.',
     **{name: (lambda text=text: text) for name, text in mojibake().items()},
 }
 
