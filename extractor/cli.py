@@ -64,6 +64,20 @@ def read_input(name: str) -> str:
         raise CliError(f'{name}: {error.strerror or error}') from None
 
 
+def writable_folder(path: Path, what: str) -> Path:
+    """``path``, made if needed, once a file can be written in it; else a CliError saying so
+    (checked before the work, not after it)."""
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise CliError(f'{what} {path}: cannot write there: {error.strerror or error}') from None
+    return path
+
+
 def format_doc(doc, fmt: str, style: str, name: str) -> str:
     from .tags import hashtag
 
@@ -103,6 +117,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f'skipped {error}', file=sys.stderr)
     if not records:
         raise CliError(f'{args.gold}: no gold records')
+    if args.report:
+        writable_folder(Path(args.report), '--report')
     tagger = predictions = None
     if args.pred:
         try:
@@ -122,7 +138,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if errors:
         print(f'skipped: {len(errors)} gold records', file=sys.stderr)
     if args.report:
-        evaluate.write_report(args.report, result.rows, result.summary, result.docs, errors)
+        try:
+            evaluate.write_report(args.report, result.rows, result.summary, result.docs, errors)
+        except OSError as error:
+            raise CliError(f'--report {args.report}: {error.strerror or error}') from None
         print(f'report: {Path(args.report) / "report.html"}', file=sys.stderr)
     return 1 if errors else 0
 
@@ -161,6 +180,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if out is None:
         raise CliError(f'not in a source checkout: give --out DIR, then tag with '
                        f'{ENV}=DIR extractor tag --profile {args.profile} ...')
+    writable_folder(out, '--out' if args.out else 'the models folder')
     command = 'extractor train ' + ' '.join(args.raw_argv)
     with progress_bar(None, 'extracting') as bar:
         try:
@@ -172,6 +192,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                   progress=bar.update, cache=Path(args.cache) if args.cache else None)
         except ValueError as error:
             raise CliError(str(error)) from None
+        except OSError as error:
+            raise CliError(f'{error.filename or out}: {error.strerror or error}') from None
     return 0
 
 

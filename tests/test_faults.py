@@ -269,3 +269,23 @@ def test_extractor_models_that_is_no_folder_is_an_error(tmp_path, kind):
     assert_one_line_error(result, f'$EXTRACTOR_MODELS is {str(path)!r}')
     with pytest.raises(ModelNotFound, match='models is'):
         Tagger(models=str(path))
+
+
+# ---------------------------------------------------------------- the rest of the command line
+
+UNWRITABLE = Path('/proc/extractor-test')  # not creatable, even by root
+
+
+@pytest.mark.skipif(not Path('/proc/self').exists(), reason='needs Linux /proc')
+def test_eval_report_and_train_out_to_an_unwritable_folder_fail_first_in_one_line(tmp_path):
+    gold = tmp_path / 'gold.jsonl'
+    rows = [{'id': str(i), 'text': f'Иван Петров приехал в Москву {i}.', 'tags': ['Москва']}
+            for i in range(12)]
+    write_jsonl(gold, rows)
+    pred = write_jsonl(tmp_path / 'pred.jsonl', [{'id': r['id'], 'tags': r['tags']} for r in rows])
+    report = UNWRITABLE / 'report'
+    assert_one_line_error(cli('eval', str(gold), '--pred', str(pred), '--report', str(report)),
+                          str(report))
+    result = cli('train', str(gold), '--profile', 'x', '--out', str(UNWRITABLE), '--all')
+    assert_one_line_error(result, str(UNWRITABLE))
+    assert 'extracting' not in result.stderr and 'training documents' not in result.stderr
