@@ -208,7 +208,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         run(host=args.host, port=args.port, workers=args.workers, access_log=args.access_log,
             profile=args.profile, max_body=args.max_body, max_chars=args.max_chars,
-            max_batch=args.max_batch)
+            max_batch=args.max_batch, max_request_chars=args.max_request_chars,
+            max_queue=args.max_queue, max_queue_bytes=args.max_queue_bytes,
+            read_timeout=args.read_timeout, allowed_hosts=args.allowed_hosts)
     except ModelNotFound as error:
         raise CliError(str(error)) from None
     return 0
@@ -359,7 +361,11 @@ def add_serve(commands) -> None:
                     '$OPENBLAS_NUM_THREADS, default 1): more cores, more --workers.\n'
                     'Limits: a request body over --max-body bytes gets 413; a text over --max-chars\n'
                     'characters is cut at a line or word end (truncated: true); a batch over\n'
-                    '--max-batch items gets 413.',
+                    '--max-batch items or --max-request-chars characters gets 413. Past --max-queue\n'
+                    'requests (or --max-queue-bytes of their bodies) at once, 503 with Retry-After;\n'
+                    "requests' texts are tagged in turn, a job of each, so a small one never waits\n"
+                    'for a big batch; a request head or body slower than --read-timeout is dropped;\n'
+                    'the Host header must name the bind address (--allowed-hosts); SIGTERM drains.',
         epilog='examples:\n  extractor serve                      # http://127.0.0.1:8000/\n'
                '  extractor serve --workers 2 --port 8080 --profile ng')
     sv.add_argument('--host', default='127.0.0.1', help='address to bind (default: 127.0.0.1, this machine only)')
@@ -372,6 +378,18 @@ def add_serve(commands) -> None:
                     help='characters of one text that are tagged (default: 100000)')
     sv.add_argument('--max-batch', type=positive, default=32, metavar='N',
                     help='items of one /v1/tag/batch request (default: 32)')
+    sv.add_argument('--max-request-chars', type=positive, default=1_000_000, metavar='N',
+                    help='characters one request may have tagged, all its texts (default: 1000000)')
+    sv.add_argument('--max-queue', type=positive, default=32, metavar='N',
+                    help='requests being read, waiting or tagged at once per worker; 503 past it '
+                         '(default: 32)')
+    sv.add_argument('--max-queue-bytes', type=positive, default=16 * 1024 * 1024, metavar='BYTES',
+                    help='their bodies in memory at once per worker; 503 past it (default: 16777216)')
+    sv.add_argument('--read-timeout', type=positive, default=20, metavar='S',
+                    help="seconds for a request's head, and again for its body (default: 20)")
+    sv.add_argument('--allowed-hosts', default=None, metavar='H,H',
+                    help='names the Host header may give (default: the bind address; for a '
+                         "loopback one, also localhost; '*' for any)")
     sv.add_argument('--access-log', action='store_true', help="print uvicorn's line per request")
     sv.set_defaults(run=cmd_serve)
 
