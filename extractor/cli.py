@@ -33,7 +33,10 @@ inputs: a directory (all *.txt below it, articles in the seed format), .txt, .js
 .csv[.gz|.bz2], .parquet, .tar[.gz|.bz2], .zip of .txt files, or - for JSONL on stdin.
 Text files may be UTF-8 (with or without BOM), UTF-16, cp1251 or koi8-r.
 output records: {"id", "tags": [...], "entities": [{"start","stop","type","text","normal"}]}
-or {"id", "error"}; the exit status is 1 when any record failed.
+or {"id", "error"}; an unreadable file, folder or line is an error record naming it. The exit
+status is 1 when any record failed, 130 on Ctrl-C, 143 on SIGTERM (both print the summary and
+can be resumed). A Parquet output is written as parts in .NAME.parts/ beside it and merged
+into NAME at the end: after a kill, --resume goes on from the parts.
 """
 PROFILE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]*')
 
