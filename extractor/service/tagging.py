@@ -197,8 +197,13 @@ class TaggingThread:
         return name
 
     def tag(self, options: Options, texts: list[tuple[Any, str]]) -> list[Doc]:
+        """The docs of ``texts``, with their tags and entities only: the tokens, sentences
+        and phrases go at once, not held while the request's other jobs wait their turn."""
         tagger = self.taggers[self.check(options.profile)]
-        return list(tagger.pipe(texts, errors='yield', top=options.top, least=options.least))
+        docs = list(tagger.pipe(texts, errors='yield', top=options.top, least=options.least))
+        for doc in docs:
+            doc.tokens, doc.sentences, doc.phrases = [], [], []
+        return docs
 
     def drain(self) -> None:
         """Stop: the job running finishes, the requests still waiting get 503."""
