@@ -65,20 +65,31 @@ def _start(initializer: Optional[Callable[..., None]], initargs: tuple, parent: 
 def _watch(parent: int) -> None:
     """Exit when ``parent`` is gone. A worker's own parent is the fork server, so the pid of
     the process that made the pool is watched; and killed, it never tells its workers."""
+    born = _started(parent)
     while True:
         time.sleep(WATCH_SECONDS)
-        if not _alive(parent):
+        if not _alive(parent, born):
             os._exit(1)
 
 
-def _alive(pid: int) -> bool:
+def _started(pid: int) -> Optional[str]:
+    """When ``pid`` started (Linux: /proc), to tell it from a later process of the same pid;
+    'Z' for a zombie, None where /proc is missing."""
+    try:
+        with open(f'/proc/{pid}/stat', 'rb') as handle:
+            fields = handle.read().rsplit(b')', 1)[1].split()
+    except OSError:
+        return None
+    return 'Z' if fields[0] == b'Z' else fields[19].decode()
+
+
+def _alive(pid: int, born: Optional[str]) -> bool:
+    """Whether ``pid`` is still the process that started at ``born`` (and not a zombie)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except OSError:  # gone, or the pid is another user's now
         return False
-    except PermissionError:  # the pid is another user's now
-        return False
-    return True
+    return born is None or _started(pid) == born
 
 
 def _context() -> multiprocessing.context.BaseContext:
