@@ -11,7 +11,9 @@ Not a test: it prints a table (``--json`` for one JSON line).
 
 Cases: ``article`` (the samples repeated to 5 MB), ``names`` (1 MB of people's, places' and
 organizations' names), ``repeated`` (``'Москва ' * 150000``), ``bangs`` (``'!' * 1_000_000``),
-``word`` (one 100,000-letter word), ``format`` (a news sentence strewn with Cf characters).
+``word`` (one 100,000-letter word), ``letters`` (one of 1,000,000), ``initials``
+(``'А.' * 500_000``), ``quotes`` (500,000 « then as many »), ``format`` (a news sentence strewn
+with Cf characters).
 """
 from __future__ import annotations
 
@@ -50,6 +52,9 @@ CASES = {
     'repeated': lambda: 'Москва ' * 150_000,
     'bangs': lambda: '!' * 1_000_000,
     'word': lambda: 'Путин встретился с ' + 'Ж' * 100_000 + ' в Казани.',
+    'letters': lambda: 'Ж' * 1_000_000,
+    'initials': lambda: 'А.' * 500_000,
+    'quotes': lambda: '«' * 500_000 + '»' * 500_000,
     'format': lambda: 'Глава Ростова-на-Дону\u202e Алексей\u200b Логвиненко\u200d прибыл в '
                       '\ufeffКазань\u200e и\u2066 Санкт-Петербург\u2069.' * 20,
 }
