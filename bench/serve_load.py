@@ -14,6 +14,16 @@ from /proc) and the cores used by the server, the client and everything else; th
 malformed requests (bad JSON, non-UTF-8, wrong types, over-cap bodies, raw garbage) and one
 valid request, to show the server still answers; then the throughput ratio of the first worker
 count to the last. Bounded: every request has a timeout, nothing is retried.
+
+    python bench/serve_load.py --hostile [--seconds 60] [--root DIR]
+
+The hostile cases (issue 30), on one server of one worker each (``--root``: serve that checkout
+instead, e.g. an older commit's, for a before/after): small valid requests one after the other
+while two clients send maximal batches (32 items, some 1.7 MB) back to back: their p50/p99 and
+rate, and what the batches got; 200 clients sending a request head a byte a second, beside
+small valid requests: how many of the 200 connections are still open after 10, 20 and 30 s
+and the small requests' p99; 100 concurrent maximal batches: the statuses and the server's
+peak RSS.
 """
 from __future__ import annotations
 
@@ -136,12 +146,13 @@ def rss_mb(pids: list[int]) -> float:
 class Server:
     """``extractor serve --workers N`` in a subprocess; its RSS sampled while it runs."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, root: Path = ROOT):
         self.port = free_port()
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, '-m', 'cli', 'serve', '--port', str(self.port), '--workers', str(workers)],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+            cwd=root, stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, 'PYTHONPATH': str(root)})
         self.workers = workers
         self.peak = 0.0
         self.sampling = True
@@ -310,6 +321,199 @@ def still_answers(port: int, body: bytes) -> dict:
     return {'status': status, 'tags': len(json.loads(data).get('tags', []))}
 
 
+# ---------------------------------------------------------------- hostile cases (issue 30)
+
+def maximal_batch(items: int = 32, chars: int = 27_000) -> bytes:
+    """A batch of ``items`` texts of about ``chars`` characters each (dev articles run
+    together): some 1.7 MB, under the 2 MiB body cap and the 100,000 characters of a text."""
+    texts, text = [], ''
+    for body in articles(400):
+        text += json.loads(body)['text'] + '\n'
+        if len(text) >= chars:
+            texts.append(text[:chars])
+            text = ''
+            if len(texts) == items:
+                break
+    return json.dumps({'items': [{'text': t} for t in texts]}, ensure_ascii=False).encode()
+
+
+def quantiles(latencies: list[float]) -> dict:
+    latencies = sorted(latencies)
+    if not latencies:
+        return {'n': 0}
+
+    def at(q: float) -> float:
+        return round(1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1)
+
+    return {'n': len(latencies), 'p50_ms': at(0.5), 'p99_ms': at(0.99), 'max_ms': at(1.0)}
+
+
+def small_requests(port: int, bodies: list[bytes], seconds: float, out: dict) -> None:
+    """Small valid requests one after the other for ``seconds``: latencies and statuses."""
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    stop = time.monotonic() + seconds
+    connection = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
+    for body in itertools.cycle(bodies):
+        if time.monotonic() > stop:
+            break
+        started = time.perf_counter()
+        try:
+            key = str(request(connection, 'POST', '/v1/tag', body)[0])
+        except (OSError, http.client.HTTPException) as error:
+            key = type(error).__name__
+            connection.close()
+            connection = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
+        latencies.append(time.perf_counter() - started)
+        statuses[key] = statuses.get(key, 0) + 1
+    connection.close()
+    out.update(quantiles(latencies), statuses=statuses,
+               req_per_s=round(len(latencies) / seconds, 2))
+
+
+def batches(port: int, body: bytes, stop: threading.Event, out: dict) -> None:
+    """Maximal batches back to back until ``stop``: their statuses."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=600)
+    while not stop.is_set():
+        try:
+            key = str(request(connection, 'POST', '/v1/tag/batch', body)[0])
+        except (OSError, http.client.HTTPException) as error:
+            key = type(error).__name__
+            connection.close()
+            connection = http.client.HTTPConnection(HOST, port, timeout=600)
+        out[key] = out.get(key, 0) + 1
+        if key != '200':
+            time.sleep(1)  # 503 Retry-After, or a failure: not a busy loop
+    connection.close()
+
+
+def fairness(port: int, small: list[bytes], big: bytes, seconds: float) -> dict:
+    stop, result, got = threading.Event(), {}, [{}, {}]
+    senders = [threading.Thread(target=batches, args=(port, big, stop, got[i])) for i in range(2)]
+    for sender in senders:
+        sender.start()
+    time.sleep(2)  # both batches in
+    small_requests(port, small, seconds, result)
+    stop.set()
+    for sender in senders:
+        sender.join()
+    return {'small': result, 'batches': got}
+
+
+def slow_clients(port: int, small: list[bytes], clients: int = 200, seconds: float = 30) -> dict:
+    """``clients`` connections sending a request head a byte a second, and small requests
+    beside them: how many connections are open after 10, 20, 30 s; the small requests."""
+    head = (b'POST /v1/tag HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
+            b'X-Padding: ' + b'a' * 200 + b'\r\n')
+    sockets = []
+    for _ in range(clients):
+        sock = socket.create_connection((HOST, port), timeout=10)
+        sock.setblocking(False)
+        sockets.append(sock)
+    result: dict = {}
+    beside = threading.Thread(target=small_requests, args=(port, small, seconds, result))
+    beside.start()
+    open_at, started, sent = {}, time.monotonic(), 0
+    while time.monotonic() - started < seconds + 0.5:
+        for sock in list(sockets):
+            try:
+                if sock.recv(1024) == b'':
+                    raise ConnectionResetError
+            except BlockingIOError:
+                pass
+            except OSError:
+                sockets.remove(sock)
+                sock.close()
+                continue
+            try:
+                sock.send(head[sent % len(head):sent % len(head) + 1])
+            except BlockingIOError:
+                pass
+            except OSError:
+                sockets.remove(sock)
+                sock.close()
+        sent += 1
+        elapsed = time.monotonic() - started
+        for mark in (10, 20, 30):
+            if elapsed >= mark and mark not in open_at:
+                open_at[mark] = len(sockets)
+        time.sleep(1)
+    beside.join()
+    for sock in sockets:
+        sock.close()
+    return {'clients': clients, 'open_after_s': open_at, 'small': result}
+
+
+def memory(server: Server, big: bytes, clients: int = 100, hold: float = 30) -> dict:
+    """``clients`` maximal batches at once; after ``hold`` seconds, the statuses so far and
+    the server's peak RSS (the server is stopped then: the rest would take many minutes)."""
+    statuses: dict[str, int] = {}
+    lock = threading.Lock()
+    before = rss_mb(descendants(server.process.pid))
+    server.peak = before
+
+    def send() -> None:
+        connection = http.client.HTTPConnection(HOST, server.port, timeout=900)
+        try:
+            key = str(request(connection, 'POST', '/v1/tag/batch', big)[0])
+        except (OSError, http.client.HTTPException) as error:
+            key = type(error).__name__
+        connection.close()
+        with lock:
+            statuses[key] = statuses.get(key, 0) + 1
+
+    for _ in range(clients):
+        threading.Thread(target=send, daemon=True).start()
+    time.sleep(hold)
+    with lock:
+        answered = dict(statuses)
+    return {'clients': clients, 'answered_in_s': hold, 'statuses': answered,
+            'waiting': clients - sum(answered.values()), 'rss_before_mb': round(before),
+            'peak_rss_mb': round(server.peak)}
+
+
+def hostile(args: argparse.Namespace) -> None:
+    small = [json.dumps({'text': json.loads(b)['text'][:600]}, ensure_ascii=False).encode()
+             for b in articles(40)]
+    big = maximal_batch()
+    print(f'small requests of 600 characters; maximal batches of {len(big) / 1e6:.2f} MB; '
+          f'serving {args.root}')
+    results = {}
+    for case in args.cases.split(','):
+        server = Server(1, Path(args.root))
+        try:
+            server.wait_ready()
+            load(server.port, small * 2, 4, server.process.pid, Tally())  # warm-up
+            if case == 'fairness':
+                alone: dict = {}
+                small_requests(server.port, small, 10, alone)
+                results['small alone'] = alone
+                results[case] = fairness(server.port, small, big, args.seconds)
+            elif case == 'slow':
+                results[case] = slow_clients(server.port, small)
+            else:
+                results[case] = memory(server, big)
+        finally:
+            server.stop()
+        print(case, json.dumps(results[case] if case in results else results, ensure_ascii=False),
+              flush=True)
+    if 'fairness' in results:
+        alone, fair = results['small alone'], results['fairness']['small']
+        print(f"small requests alone: p50 {alone['p50_ms']} ms, p99 {alone['p99_ms']} ms")
+        print(f"small requests while two clients send maximal batches: p50 {fair['p50_ms']} ms, p99 "
+              f"{fair['p99_ms']} ms, {fair['req_per_s']} req/s, {fair['statuses']}; the batches got "
+              f"{results['fairness']['batches']}")
+    if 'slow' in results:
+        slow = results['slow']
+        print(f"200 slow clients: connections open after 10/20/30 s: {slow['open_after_s']}; small "
+              f"requests beside them: p99 {slow['small'].get('p99_ms')} ms, {slow['small'].get('statuses')}")
+    if 'memory' in results:
+        mem = results['memory']
+        print(f"100 concurrent maximal batches: RSS {mem['rss_before_mb']} -> peak {mem['peak_rss_mb']} "
+              f"MB; answered in {mem['answered_in_s']} s: {mem['statuses']}, {mem['waiting']} waiting")
+    print(json.dumps(results, ensure_ascii=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--requests', type=int, default=500)
@@ -321,7 +525,17 @@ def main() -> None:
     parser.add_argument('--wait-idle', type=float, default=120, metavar='S',
                         help='before each round, wait up to S seconds for other processes to leave '
                              'the cores (default: 120)')
+    parser.add_argument('--hostile', action='store_true',
+                        help='the hostile cases instead: fairness, slow clients, memory')
+    parser.add_argument('--seconds', type=float, default=60,
+                        help='--hostile: seconds of small requests beside the batches')
+    parser.add_argument('--cases', default='fairness,slow,memory',
+                        help='--hostile: which cases (default: fairness,slow,memory)')
+    parser.add_argument('--root', default=str(ROOT),
+                        help='--hostile: the checkout to serve (default: this one)')
     args = parser.parse_args()
+    if args.hostile:
+        return hostile(args)
     bodies = articles(args.requests)
     chars = sum(len(json.loads(b)['text']) for b in bodies) / len(bodies)
     print(f'{len(bodies)} articles (ng, rt dev), {chars:.0f} characters on average; '

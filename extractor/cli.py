@@ -2,7 +2,7 @@
 
 Each command parses its arguments, calls the library, prints or writes, and exits 0 (done),
 1 (done, but some records or gold lines failed), 2 (a problem with the input, one line on
-stderr) or 130 (interrupted).
+stderr), 130 (interrupted) or 143 (``batch`` stopped by SIGTERM, its summary printed).
 """
 from __future__ import annotations
 
@@ -33,7 +33,10 @@ inputs: a directory (all *.txt below it, articles in the seed format), .txt, .js
 .csv[.gz|.bz2], .parquet, .tar[.gz|.bz2], .zip of .txt files, or - for JSONL on stdin.
 Text files may be UTF-8 (with or without BOM), UTF-16, cp1251 or koi8-r.
 output records: {"id", "tags": [...], "entities": [{"start","stop","type","text","normal"}]}
-or {"id", "error"}; the exit status is 1 when any record failed.
+or {"id", "error"}; an unreadable file, folder or line is an error record naming it. The exit
+status is 1 when any record failed, 130 on Ctrl-C, 143 on SIGTERM (both print the summary and
+can be resumed). A Parquet output is written as parts in .NAME.parts/ beside it and merged
+into NAME at the end: after a kill, --resume goes on from the parts.
 """
 PROFILE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]*')
 
@@ -46,7 +49,7 @@ class CliError(Exception):
 
 def read_input(name: str) -> str:
     """The article text of a file (or ``-`` for stdin), gold line and footer split off."""
-    from .engines.readers import article_of
+    from .engines.readers import TooLarge, article_of, read_limited
 
     path = Path(name)
     if name != '-' and not path.exists():
@@ -54,11 +57,28 @@ def read_input(name: str) -> str:
     if name != '-' and path.is_dir():
         raise CliError(f'{name}: is a directory, expected an article file')
     try:
-        return article_of(sys.stdin.buffer.read() if name == '-' else path.read_bytes()).text
-    except UnicodeDecodeError as error:
-        raise CliError(f'{name}: {error}') from None
+        if name == '-':
+            return article_of(read_limited(sys.stdin.buffer, 'stdin')).text
+        with open(path, 'rb') as file:
+            return article_of(read_limited(file, name)).text
+    except (UnicodeDecodeError, TooLarge) as error:
+        raise CliError(f'{name}: {error}' if isinstance(error, UnicodeDecodeError) else str(error)) from None
     except OSError as error:
         raise CliError(f'{name}: {error.strerror or error}') from None
+
+
+def writable_folder(path: Path, what: str) -> Path:
+    """``path``, made if needed, once a file can be written in it; else a CliError saying so
+    (checked before the work, not after it)."""
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise CliError(f'{what} {path}: cannot write there: {error.strerror or error}') from None
+    return path
 
 
 def format_doc(doc, fmt: str, style: str, name: str) -> str:
@@ -102,6 +122,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f'skipped {error}', file=sys.stderr)
     if not records:
         raise CliError(f'{args.gold}: no gold records')
+    if args.report:
+        writable_folder(Path(args.report), '--report')
     tagger = predictions = None
     if args.pred:
         try:
@@ -121,7 +143,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if errors:
         print(f'skipped: {len(errors)} gold records', file=sys.stderr)
     if args.report:
-        evaluate.write_report(args.report, result.rows, result.summary, result.docs, errors, k=args.k)
+        try:
+            evaluate.write_report(args.report, result.rows, result.summary, result.docs, errors,
+                                  k=args.k)
+        except OSError as error:
+            raise CliError(f'--report {args.report}: {error.strerror or error}') from None
         print(f'report: {Path(args.report) / "report.html"}', file=sys.stderr)
     return 1 if errors else 0
 
@@ -140,7 +166,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except BatchAborted as e:
         print(f'extractor batch: {e.summary}', file=sys.stderr)
         print(f'extractor batch: {e}', file=sys.stderr)
-        return 130 if e.interrupted else 1
+        return 143 if e.terminated else 130 if e.interrupted else 1
     except (OSError, ValueError, ImportError) as e:
         print(f'extractor batch: error: {e}', file=sys.stderr)
         return 2
@@ -161,6 +187,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if out is None:
         raise CliError(f'not in a source checkout: give --out DIR, then tag with '
                        f'{ENV}=DIR extractor tag --profile {args.profile} ...')
+    writable_folder(out, '--out' if args.out else 'the models folder')
     command = 'extractor train ' + ' '.join(args.raw_argv)
     with progress_bar(None, 'extracting') as bar:
         try:
@@ -173,6 +200,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                   progress=bar.update, cache=Path(args.cache) if args.cache else None)
         except ValueError as error:
             raise CliError(str(error)) from None
+        except OSError as error:
+            raise CliError(f'{error.filename or out}: {error.strerror or error}') from None
     return 0
 
 
@@ -187,7 +216,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         run(host=args.host, port=args.port, workers=args.workers, access_log=args.access_log,
             profile=args.profile, max_body=args.max_body, max_chars=args.max_chars,
-            max_batch=args.max_batch)
+            max_batch=args.max_batch, max_request_chars=args.max_request_chars,
+            max_queue=args.max_queue, max_queue_bytes=args.max_queue_bytes,
+            read_timeout=args.read_timeout, allowed_hosts=args.allowed_hosts)
     except ModelNotFound as error:
         raise CliError(str(error)) from None
     return 0
@@ -289,7 +320,7 @@ def add_batch(commands) -> None:
                        help=f'worker processes (default: CPU count, {os.cpu_count()} here); '
                             '1 tags in this process')
     batch.add_argument('--resume', action='store_true',
-                       help='skip ids already in OUTPUT and append the rest (JSONL/CSV only)')
+                       help='skip ids already in OUTPUT and append the rest')
     batch.add_argument('--profile', default=None, metavar='NAME', help='tagger profile')
     batch.add_argument('--id-field', default=None, metavar='F',
                        help="id field of JSONL/CSV/Parquet records (default: id, else "
@@ -366,7 +397,11 @@ def add_serve(commands) -> None:
                     '$OPENBLAS_NUM_THREADS, default 1): more cores, more --workers.\n'
                     'Limits: a request body over --max-body bytes gets 413; a text over --max-chars\n'
                     'characters is cut at a line or word end (truncated: true); a batch over\n'
-                    '--max-batch items gets 413.',
+                    '--max-batch items or --max-request-chars characters gets 413. Past --max-queue\n'
+                    'requests (or --max-queue-bytes of their bodies) at once, 503 with Retry-After;\n'
+                    "requests' texts are tagged in turn, a job of each, so a small one never waits\n"
+                    'for a big batch; a request head or body slower than --read-timeout is dropped;\n'
+                    'the Host header must name the bind address (--allowed-hosts); SIGTERM drains.',
         epilog='examples:\n  extractor serve                      # http://127.0.0.1:8000/\n'
                '  extractor serve --workers 2 --port 8080 --profile ng')
     sv.add_argument('--host', default='127.0.0.1', help='address to bind (default: 127.0.0.1, this machine only)')
@@ -379,6 +414,18 @@ def add_serve(commands) -> None:
                     help='characters of one text that are tagged (default: 100000)')
     sv.add_argument('--max-batch', type=positive, default=32, metavar='N',
                     help='items of one /v1/tag/batch request (default: 32)')
+    sv.add_argument('--max-request-chars', type=positive, default=1_000_000, metavar='N',
+                    help='characters one request may have tagged, all its texts (default: 1000000)')
+    sv.add_argument('--max-queue', type=positive, default=32, metavar='N',
+                    help='requests being read, waiting or tagged at once per worker; 503 past it '
+                         '(default: 32)')
+    sv.add_argument('--max-queue-bytes', type=positive, default=16 * 1024 * 1024, metavar='BYTES',
+                    help='their bodies in memory at once per worker; 503 past it (default: 16777216)')
+    sv.add_argument('--read-timeout', type=positive, default=20, metavar='S',
+                    help="seconds for a request's head, and again for its body (default: 20)")
+    sv.add_argument('--allowed-hosts', default=None, metavar='H,H',
+                    help='names the Host header may give (default: the bind address; for a '
+                         "loopback one, also localhost; '*' for any)")
     sv.add_argument('--access-log', action='store_true', help="print uvicorn's line per request")
     sv.set_defaults(run=cmd_serve)
 
@@ -409,9 +456,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.raw_argv = list(sys.argv[1:] if argv is None else argv)[1:]
+    from .resources import ProfileError
+
     try:
         return args.run(args)
-    except (CliError, FileNotFoundError) as error:
+    except (CliError, FileNotFoundError, ProfileError) as error:
         print(f'extractor: error: {error}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -24,13 +24,22 @@ class ModelNotFound(FileNotFoundError):
     pass
 
 
+class ProfileError(ValueError):
+    """A profile file that cannot be read: the message names the file and what is wrong
+    (raised by ``ranking.profile.load``)."""
+
+
 def search_path(models: Optional[str | Path] = None) -> list[Path]:
-    """The folders a profile is looked up in, first to last."""
+    """The folders a profile is looked up in, first to last; ``ModelNotFound`` when
+    ``models`` or ``$EXTRACTOR_MODELS`` is given but is no folder (a typo is never ignored)."""
     paths = []
-    if models:
-        paths.append(Path(models))
-    if os.environ.get(ENV):
-        paths.append(Path(os.environ[ENV]))
+    for given, what in ((models, 'models'), (os.environ.get(ENV), f'${ENV}')):
+        if given:
+            if not Path(given).is_dir():
+                raise ModelNotFound(f'{what} is {str(given)!r}: '
+                                    f'{"not a folder" if Path(given).exists() else "no such folder"}'
+                                    ' (it should be a folder of profiles, or a profile folder)')
+            paths.append(Path(given))
     checkout = checkout_models()
     if checkout is not None:
         paths.append(checkout)

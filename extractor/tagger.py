@@ -17,6 +17,7 @@ from .cache import MISSING, Memo
 from .doc import Doc
 from .ranking import profile
 from .ranking.ranker import DEFAULT_TOP, Heuristic
+from .tags import emitted
 from .resources import profile_dir
 
 Item = Union[str, tuple]
@@ -147,6 +148,7 @@ class Tagger:
         for tag in doc.tags:
             if not tag.mentions:  # a house tag: learned lower case, from gold
                 tag.text = proper_case(tag.text, models.vocab)
+        doc.tags = emitted(doc.tags)  # no format character, no over-long tag
 
     @property
     def offers_spellings(self) -> bool:

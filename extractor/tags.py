@@ -12,6 +12,7 @@ QUOTES = re.compile('[«»„“”"\'()\\[\\]]')
 SPACES = re.compile(r'\s+')
 HYPHEN_SPACES = re.compile(r' ?- ?')
 EDGES = ' .,;:!?'
+MAX_TAG_CHARS = 120  # longer than any real name: a longer "tag" is junk (a 100,000-letter word)
 
 
 @lru_cache(maxsize=20_000)  # candidates ask for the same keys again and again
@@ -54,3 +55,27 @@ def style(text: str, name: str = 'seed') -> str:
 
 def hashtag(text: str, name: str = 'seed') -> str:
     return '#' + style(text, name)
+
+
+def without_format(text: str) -> str:
+    """``text`` without format characters (Unicode category Cf: bidi overrides and isolates,
+    zero-width space and joiners, LRM/RLM, BOM, soft hyphen), which no tag should carry."""
+    if text.isascii() or not any(unicodedata.category(c) == 'Cf' for c in text):
+        return text
+    return ''.join(c for c in text if unicodedata.category(c) != 'Cf')
+
+
+def emitted(tags: list) -> list:
+    """The tags (``doc.Tag``) fit to emit, in order: format characters dropped from their text,
+    none empty or over ``MAX_TAG_CHARS``, and none that cleaning made a copy of another."""
+    if all(len(t.text) <= MAX_TAG_CHARS and without_format(t.text) is t.text for t in tags):
+        return tags  # an ordinary article: nothing to do
+    out, keys = [], set()
+    for tag in tags:
+        text = ' '.join(without_format(tag.text).split()) if len(tag.text) <= MAX_TAG_CHARS else ''
+        if not text or tag_key(text) in keys:
+            continue
+        tag.text = text
+        keys.add(tag_key(text))
+        out.append(tag)
+    return out

@@ -131,7 +131,7 @@ def test_interrupted_run_resumes_exactly_once(tmp_path):
     assert (summary.skipped, summary.tagged) == (100, 0)
 
 
-@pytest.mark.parametrize('suffix', ['jsonl.gz', 'csv'])
+@pytest.mark.parametrize('suffix', ['jsonl.gz', 'csv', 'parquet'])
 def test_resume_other_outputs(tmp_path, suffix):
     src = write_jsonl(tmp_path / 'in.jsonl', short_docs(40))
     out = tmp_path / f'out.{suffix}'
@@ -207,8 +207,9 @@ def test_cli_arguments_and_usage_errors(tmp_path, capsys):
     assert 'exists; use --resume or remove it' in capsys.readouterr().err
     assert main(['batch', str(tmp_path / 'no.jsonl'), '-o', str(tmp_path / 'o.jsonl')]) == 2
     assert not (tmp_path / 'o.jsonl').exists()  # nothing created before inputs are checked
+    (tmp_path / 'o.parquet').write_bytes(b'PAR1')  # what a killed run wrote before
     assert main(['batch', str(src), '-o', str(tmp_path / 'o.parquet'), '--resume']) == 2
-    assert 'only supported for JSONL and CSV' in capsys.readouterr().err
+    assert 'not a readable Parquet file' in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------- tests
@@ -301,3 +302,52 @@ def test_killed_worker_stops_the_run_then_resume(tmp_path):
     assert run(args + ['--resume'], log) == 0, log.read_text()
     assert writers.done_ids(out) == {d['id'] for d in docs}
     assert lines_in(out) == 201  # the header and one line per document
+
+
+def run_group(pgid: int) -> list[int]:
+    """The processes of a run started in its own session: its forkserver, resource tracker
+    and workers are in its process group, even when re-parented to init."""
+    found = []
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == pgid and fields[0] != 'Z':
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_for_none(pgid: int, seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while (alive := run_group(pgid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return alive
+
+
+@pytest.mark.skipif(not Path('/proc/self/stat').exists(), reason='needs Linux /proc')
+def test_sigterm_stops_cleanly_and_sigkill_leaves_no_process(tmp_path):
+    docs = short_dev(200)
+    src = write_jsonl(tmp_path / 'in.jsonl', docs)
+    out, log = tmp_path / 'out.jsonl', tmp_path / 'log.txt'
+    args = [str(src), '-o', str(out), '-j', '2', '--batch-size', '8']
+    for sig, flag in ((signal.SIGTERM, []), (signal.SIGKILL, ['--resume'])):
+        proc = start(args + flag, log)
+        try:
+            wait_for_lines(proc, out, lines_in(out) + 16)
+            assert len(run_group(proc.pid)) >= 4  # the run, forkserver, tracker, 2 workers
+            os.kill(proc.pid, sig)  # the parent alone: its workers must notice
+            status = proc.wait(60)
+            alive = wait_for_none(proc.pid, 10)
+        finally:
+            for pid in run_group(proc.pid):
+                os.kill(pid, signal.SIGKILL)
+        assert not alive, f'{sig.name}: processes of the run still alive: {alive}'
+        if sig == signal.SIGTERM:
+            assert status == 143, log.read_text()
+            text = log.read_text()
+            assert 'terminated (SIGTERM); rerun with --resume' in text and 'tagged ' in text, text
+            assert out.read_bytes().endswith(b'\n')  # flushed on a record boundary
+        assert lines_in(out) < 200, 'the run ended before the signal'
+    assert run(args + ['--resume'], log) == 0, log.read_text()
+    assert_exactly_once(out, [d['id'] for d in docs])

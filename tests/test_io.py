@@ -252,8 +252,8 @@ def test_existing_output_needs_resume(tmp_path, suffix):
     path.write_bytes(b'x')
     with pytest.raises(FileExistsError, match='exists; use --resume or remove it'):
         writers.open_writer(path)
-    if suffix == 'parquet':
-        with pytest.raises(ValueError, match='only supported for JSONL and CSV'):
+    if suffix == 'parquet':  # not a Parquet file: resume refuses it, naming it
+        with pytest.raises(ValueError, match=f'{path}: not a readable Parquet file'):
             writers.open_writer(path, resume=True)
 
 
@@ -318,3 +318,27 @@ def test_resume_on_half_written_csv_header(tmp_path):
     assert path.read_text('utf-8').startswith('id,tags,entities,error\na,')
 
 
+
+
+def test_parquet_output_keeps_what_was_written_when_killed(tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / 'out.parquet'
+    records = [{'id': f'd{i}', 'tags': ['Москва'], 'entities': []} for i in range(25)]
+    writer = writers.ParquetWriter(path, rows=10)
+    for start in (0, 8, 16):
+        writer.write(records[start:start + 8])
+    writer._lock.close()  # killed: no close(), no footer; the kill frees the lock
+    assert not path.exists()
+    assert writers.done_ids(path) == {f'd{i}' for i in range(16)}  # two complete parts
+    with pytest.raises(FileExistsError, match='parts of a stopped run; use --resume'):
+        writers.open_writer(path)
+    with writers.open_writer(path, resume=True) as writer:
+        writer.write(records[16:])
+    assert not os.path.exists(writers.parts_dir(str(path)))
+    assert pq.read_table(path).column('id').to_pylist() == [r['id'] for r in records]
+    with writers.open_writer(path, resume=True) as writer:  # resume a finished output: append
+        writer.write([{'id': 'd25', 'error': 'empty text'}, records[0]])  # d0 again: kept once
+    table = pq.read_table(path)
+    assert table.column('id').to_pylist() == [r['id'] for r in records] + ['d25']
+    assert table.column('error').to_pylist()[-1] == 'empty text'

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from extractor import Doc
 from extractor.analysis import pipeline
 from extractor.analysis.clean import clean_text
 from extractor.engines.markup import looks_like_html, strip_html
+from extractor.tags import MAX_TAG_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / 'samples'
@@ -63,6 +65,8 @@ def check_doc(doc: Doc, text: str) -> None:
         assert tag.text == tag.text.strip(), tag
         assert len(tag.text.splitlines()) == 1, tag  # no '\n', nor any other line break
         assert clean_text(tag.text) == tag.text, tag  # no NUL, surrogate or control char
+        assert not any(unicodedata.category(c) == 'Cf' for c in tag.text), tag  # nor a format one
+        assert len(tag.text) <= MAX_TAG_CHARS, tag
         for start, stop in tag.mentions:
             assert 0 <= start < stop <= size, tag
     json.dumps(doc.as_json(), ensure_ascii=False)
@@ -211,6 +215,9 @@ NASTY = {
     'thousands of tiny sentences': lambda: 'Да. Нет! ' * 2000,
     'BOM and noncharacters': lambda: '\ufeff' + NEWS + '\ufffe\uffff\ufdd0',
     'private use': lambda: '\ue000\uf8ff ' + NEWS,
+    'format characters in names': lambda: NEWS.replace('Алексей', 'Алексей\u202e').replace(
+        'Логвиненко', '\u2066Логвиненко\u2069').replace('Газпрома', '\ufeffГаз\u200dпрома\u200e'),
+    'a 100,000-letter name': lambda: 'Компания ' + 'Ж' * 100_000 + ' открыла офис в Казани.',
     **{name: (lambda text=text: text) for name, text in mojibake().items()},
 }
 
@@ -329,6 +336,55 @@ def test_overlong_sentence_is_split(warm):
     assert max(len(s.tokens) for s in doc.sentences) <= 300
 
 
+def cpu_seconds(function, *args) -> float:
+    started = time.process_time()
+    function(*args)
+    return time.process_time() - started
+
+
+def growth(function, make, small: int, factor: int = 8) -> float:
+    """CPU time of ``function(make(small * factor))`` over that of ``function(make(small))``,
+    (the small one best of three): about ``factor`` when linear, ``factor ** 2`` when quadratic."""
+    one = min(cpu_seconds(function, make(small)) for _ in range(3))
+    many = cpu_seconds(function, make(small * factor))
+    return many / max(one, 1e-3)
+
+
+def test_sentences_are_razdels():
+    from razdel import sentenize
+
+    from extractor.analysis.segment import sentences
+
+    for text in [sample_text(), '!' * 1000, 'Да. Нет! ' * 50, 'а.' * 300, *(f() for f in NASTY.values())]:
+        assert [(s.start, s.stop, s.text) for s in sentences(text)] == \
+            [(s.start, s.stop, s.text) for s in sentenize(text)]
+
+
+def test_segmenting_a_run_of_punctuation_takes_linear_time():
+    # razdel's sentenize and the token buffer grew a run of '!' by copying it once per mark:
+    # '!' * 1_000_000 took a minute, most of it copying
+    from extractor.analysis.segment import segment
+
+    ratio = growth(lambda text: segment(Doc(text)), lambda n: '!' * n, 50_000, 10)
+    assert ratio < 15, ratio
+
+
+def test_kind_forms_take_linear_time():
+    # islice(doc.tokens, first) walked every token before each place: entities x tokens
+    from extractor.analysis.morph import Vocab
+    from extractor.analysis.phrases import kind_forms
+    from extractor.doc import Entity, Token
+
+    def doc(n: int) -> Doc:
+        text = 'Москва ' * n
+        return Doc(text, tokens=[Token(7 * i, 7 * i + 6, 'Москва', 'москва', 'PROPN') for i in range(n)],
+                   entities=[Entity(7 * i, 7 * i + 6, 'LOC', 'Москва', 'Москва') for i in range(n)])
+
+    vocab = Vocab()
+    ratio = growth(lambda d: list(kind_forms(d, vocab)), doc, 5_000)
+    assert ratio < 20, ratio
+
+
 TEN_MB = '''
 import json, resource, sys, time
 from pathlib import Path
@@ -358,6 +414,55 @@ def test_ten_megabyte_article_in_bounded_memory():
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report['ok'] and report['tags'] and report['tokens']
     assert report['mb'] < TEN_MB_RSS_GROWTH_MB, report
+
+
+DENSE = '''
+import json, resource, sys, time
+from extractor import Tagger
+tagger = Tagger()
+tagger('Путин прибыл в Казань.')
+with open('/proc/self/status') as status:
+    size = next(int(line.split()[1]) * 1024 for line in status if line.startswith('VmSize:'))
+cap = size + (1 << 30)  # the models loaded, and 1 GB more
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+names = ('Алексей Логвиненко', 'Москва', 'Санкт-Петербург', '«Газпром»', 'Владимир Путин',
+         'Ростов-на-Дону', 'Сбербанк', 'ООН', 'Казань', 'Сергей Шойгу', 'Волгоград', 'Зенит')
+size = int(sys.argv[1])
+texts = {'names': ', '.join(names * (size // 150 + 1))[:size],
+         'one name': 'Москва ' * (size // 7)}
+report = {}
+for name, text in texts.items():
+    started = time.perf_counter()
+    doc = tagger(text)
+    report[name] = {'seconds': round(time.perf_counter() - started, 1), 'error': doc.error,
+                    'tags': [t.text for t in doc.tags], 'entities': len(doc.entities)}
+print(json.dumps(report, ensure_ascii=False))
+'''
+
+
+def dense_entities(size: int) -> dict:
+    """Tag ``size`` characters of names, and of one name repeated, in a subprocess whose
+    address space is capped at the loaded models plus 1 GB: a blow-up fails there, with
+    MemoryError, and never takes the machine down."""
+    env = {**os.environ, 'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1'}
+    result = subprocess.run([sys.executable, '-c', DENSE, str(size)], capture_output=True, text=True,
+                            cwd=ROOT, timeout=1800, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    for name, figures in report.items():
+        assert figures['error'] is None, (name, figures)
+        assert figures['tags'] and figures['entities'] > size // 20, (name, figures)
+    return report
+
+
+def test_dense_entities_in_bounded_memory():
+    dense_entities(300_000)
+
+
+@pytest.mark.slow
+def test_a_megabyte_of_names_in_bounded_memory():
+    # before: mentions x entities arrays, 6.5 GB for 1 MB of names, 23 GB and more for one name
+    dense_entities(1_000_000)
 
 
 # ---------------------------------------------------------------- nothing executes user data

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from natasha.morph.lemma import best_form
 from natasha.shape import recover_shape
-from razdel import tokenize as razdel_tokenize
+from razdel import sentenize, tokenize as razdel_tokenize
 
 from extractor.analysis.morph import Vocab
 from extractor.cache import MISSING, Memo
 from extractor.analysis.shape import lemma_form
 from extractor.doc import Token
 from extractor.tagger import FULL_COLLECTION_EVERY, fewer_full_collections
-from extractor.analysis.segment import tokenize
+from extractor.analysis.segment import sentences, tokenize
 
 SAMPLES = Path(__file__).resolve().parent.parent / 'samples'
 
@@ -56,7 +56,7 @@ def test_tokenize_equals_razdel_on_random_strings():
 
 
 @pytest.mark.slow
-def test_tokenize_equals_razdel_on_corpora(datasets):
+def test_tokenize_and_sentences_equal_razdel_on_corpora(datasets):
     for name in ('ng.dev.jsonl.gz', 'rt.dev.jsonl.gz'):
         with gzip.open(datasets / name, 'rt', encoding='utf-8') as lines:
             for line in lines:
@@ -64,6 +64,8 @@ def test_tokenize_equals_razdel_on_corpora(datasets):
                 text = f"{record['title']}\n{record['text']}"
                 assert [(t.start, t.stop) for t in tokenize(text)] == \
                     [(t.start, t.stop) for t in razdel_tokenize(text)], record['id']
+                assert [(s.start, s.stop) for s in sentences(text)] == \
+                    [(s.start, s.stop) for s in sentenize(text)], record['id']
 
 
 def test_a_memo_keeps_what_is_used():

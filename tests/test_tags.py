@@ -40,3 +40,15 @@ def test_unknown_style():
 ])
 def test_tag_key(tag, key):
     assert tag_key(tag) == key
+
+
+def test_emitted_tags_carry_no_format_character_and_no_overlong_text():
+    from extractor.doc import Tag
+    from extractor.tags import MAX_TAG_CHARS, emitted
+
+    ordinary = [Tag('Казань', 'LOC'), Tag('Ильсур Метшин', 'PER')]
+    assert emitted(ordinary) is ordinary  # nothing to do: the very list
+    tags = [Tag('Казань\u202e', 'LOC'), Tag('\u200bКазань', 'LOC'), Tag('Ж' * (MAX_TAG_CHARS + 1), 'ORG'),
+            Tag('Иль\u00adсур\u2066 Метшин\u2069', 'PER'), Tag('\ufeff', 'ORG'), Tag('Мост', 'TOPIC')]
+    assert [(t.text, t.kind) for t in emitted(tags)] == \
+        [('Казань', 'LOC'), ('Ильсур Метшин', 'PER'), ('Мост', 'TOPIC')]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from itertools import islice, takewhile
+
 from typing import Iterator, Optional, Sequence
 
 from ..cache import MISSING, Memo
@@ -77,8 +77,10 @@ def kind_forms(doc: Doc, vocab: Vocab) -> Iterator[Phrase]:
     for entity in doc.entities:
         if entity.type != 'LOC' or entity.start not in index:
             continue
-        first = index[entity.start]
-        tokens = list(takewhile(lambda t: t.stop <= entity.stop, islice(doc.tokens, first, None)))
+        first = last = index[entity.start]
+        while last < len(doc.tokens) and doc.tokens[last].stop <= entity.stop:
+            last += 1  # not islice(doc.tokens, first): it walks the tokens before ``first`` too
+        tokens = doc.tokens[first:last]
         key = tag_key(entity.normal)
         if not tokens or not key:
             continue

@@ -9,8 +9,11 @@ ordering, resume and output stay the same.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
@@ -51,12 +54,38 @@ class BatchSummary:
 
 
 class BatchAborted(RuntimeError):
-    """The run stopped early (Ctrl-C, a worker died); what was written is kept for ``resume``."""
+    """The run stopped early (Ctrl-C, SIGTERM, a worker died); what was written is kept for
+    ``resume``. ``interrupted``: by Ctrl-C or SIGTERM; ``terminated``: by SIGTERM."""
 
-    def __init__(self, message: str, summary: BatchSummary, interrupted: bool = False) -> None:
+    def __init__(self, message: str, summary: BatchSummary, interrupted: bool = False,
+                 terminated: bool = False) -> None:
         super().__init__(message)
         self.summary = summary
         self.interrupted = interrupted
+        self.terminated = terminated
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, as Ctrl-C raises KeyboardInterrupt."""
+
+
+@contextmanager
+def sigterm_stops():
+    """Inside the block SIGTERM stops the run as Ctrl-C does (in the main thread; a second
+    one while stopping is ignored); the previous handler is back after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass(frozen=True)
@@ -140,7 +169,8 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
     (0 or None: none). ``tagger_factory(profile)``: builds the tagger (default ``extractor.Tagger``);
     it must be picklable (a module-level function) when ``jobs > 1``. ``cluster``: tag on
     Dask (see ``Cluster``) instead of here.
-    Raises ``BatchAborted`` on Ctrl-C, a dead worker or a failed cluster, ``OSError`` /
+    Raises ``BatchAborted`` on Ctrl-C, SIGTERM (in the main thread), a dead worker or a failed
+    cluster, ``OSError`` /
     ``ValueError`` / ``ImportError`` on bad arguments (before any model loads).
     """
     inputs = [str(p) for p in inputs]
@@ -151,44 +181,53 @@ def run_batch(inputs: Iterable[PathLike], output: PathLike, jobs: Optional[int] 
     # Tagger() only resolves its profile (models load on first use): a bad profile fails here,
     # once, and not in every worker
     local = factory(profile) if cluster is None and (jobs == 1 or tagger_factory is None) else None
+    if local is not None and hasattr(local, 'ranker'):
+        # and its files read: a broken one is one clear error (ProfileError, a ValueError)
+        # here, not a worker dying as it starts
+        local.ranker  # noqa: B018
+        local = local if jobs == 1 else None
     started = time.monotonic()
     summary = BatchSummary()
-    writer = open_writer(output, resume)
-    bar = None
-    results: Optional[Iterator[list[dict]]] = None
-    try:
-        done = done_ids(output) if resume else set()
-        chunks = _chunks(_unique(read_records(inputs, fields), summary), batch_size, done, summary)
-        if cluster is not None:
-            results = run_chunks(chunks, profile, batch_size, cluster.scheduler,
-                                 cluster.partitions, cluster.client, jobs)
-        elif jobs == 1:
-            results = _run_local(chunks, local, batch_size)
-        else:
-            results = ordered_map(partial(_work, batch_size=batch_size), chunks, jobs,
-                                  _init_worker, (tagger_factory, profile))
-        bar = _bar(progress, inputs, summary, progress_every)
-        for out in results:
-            writer.write(out)
-            failed = sum(1 for r in out if 'error' in r)
-            summary.failed += failed
-            summary.tagged += len(out) - failed
-            bar.update()
-    except KeyboardInterrupt:
-        raise BatchAborted('interrupted; rerun with --resume to continue', summary, True) from None
-    except BrokenProcessPool:
-        raise BatchAborted('a worker process died (killed, out of memory or failed to load '
-                           'the models); rerun with --resume to continue', summary) from None
-    except ClusterError as e:
-        raise BatchAborted(f'the Dask cluster failed: {e}; rerun with --resume to continue',
-                           summary) from None
-    finally:
-        if results is not None:
-            results.close()  # cancels what is still queued in the pool
-        if bar is not None:
-            bar.close()
-        writer.close()
-        summary.seconds = time.monotonic() - started
+    with sigterm_stops():  # SIGTERM: as Ctrl-C, the summary printed and resumable
+        writer = open_writer(output, resume)
+        bar = None
+        results: Optional[Iterator[list[dict]]] = None
+        try:
+            done = done_ids(output) if resume else set()
+            chunks = _chunks(_unique(read_records(inputs, fields), summary), batch_size, done,
+                             summary)
+            if cluster is not None:
+                results = run_chunks(chunks, profile, batch_size, cluster.scheduler,
+                                     cluster.partitions, cluster.client, jobs)
+            elif jobs == 1:
+                results = _run_local(chunks, local, batch_size)
+            else:
+                results = ordered_map(partial(_work, batch_size=batch_size), chunks, jobs,
+                                      _init_worker, (tagger_factory, profile))
+            bar = _bar(progress, inputs, summary, progress_every)
+            for out in results:
+                writer.write(out)
+                failed = sum(1 for r in out if 'error' in r)
+                summary.failed += failed
+                summary.tagged += len(out) - failed
+                bar.update()
+        except KeyboardInterrupt as e:
+            terminated = isinstance(e, Terminated)
+            raise BatchAborted(f'{"terminated (SIGTERM)" if terminated else "interrupted"}; rerun '
+                               'with --resume to continue', summary, True, terminated) from None
+        except BrokenProcessPool:
+            raise BatchAborted('a worker process died (killed, out of memory or failed to load '
+                               'the models); rerun with --resume to continue', summary) from None
+        except ClusterError as e:
+            raise BatchAborted(f'the Dask cluster failed: {e}; rerun with --resume to continue',
+                               summary) from None
+        finally:
+            if results is not None:
+                results.close()  # cancels what is still queued in the pool
+            if bar is not None:
+                bar.close()
+            writer.close()
+            summary.seconds = time.monotonic() - started
     return summary
 
 

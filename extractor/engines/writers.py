@@ -1,7 +1,10 @@
 """Writers of tagged records: JSONL (``.jsonl``, ``.jsonl.gz``), CSV, Parquet; and resume.
 
 Records are appended and flushed chunk by chunk, one run per output (a lock); ``done_ids`` and
-a repair of a half-written last record let a killed run go on where it stopped.
+a repair of a half-written last record let a killed run go on where it stopped. A Parquet file
+is readable only once its footer is written: its records go to complete part files beside it
+(``.NAME.parts/``), merged into ``NAME`` when the run ends, so a kill keeps every part written
+and ``--resume`` goes on from them.
 """
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ import gzip
 import io
 import json
 import os
+import shutil
 import tempfile
+import time
 import zlib
 from typing import IO, Any, Iterable, Iterator, Optional, Union
 
@@ -88,11 +93,11 @@ def _csv_rows(path: str) -> Iterator[tuple[int, list[str]]]:
 def done_ids(path: PathLike) -> set[str]:
     """Ids already in an output (JSONL, JSONL.gz or CSV); a half-written last record is ignored."""
     path = str(path)
-    if not os.path.exists(path) or os.path.getsize(path) == 0:
-        return set()
     kind = output_kind(path)
     if kind == 'parquet':
-        raise ValueError(f'{path}: resume is only supported for JSONL and CSV outputs')
+        return _parquet_ids(path)
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return set()
     ids: set[str] = set()
     if kind == 'csv':
         rows = _csv_rows(path)
@@ -106,7 +111,7 @@ def done_ids(path: PathLike) -> set[str]:
     for line in lines:
         try:
             ids.add(str(json.loads(line)['id']))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue  # a damaged line in the middle is not an id we have
     return ids
 
@@ -176,10 +181,11 @@ def check_output(path: PathLike, resume: bool = False) -> None:
 
 
 def _check_output(path: str, kind: str, resume: bool) -> None:
-    if resume and kind == 'parquet':
-        raise ValueError(f'{path}: resume is only supported for JSONL and CSV outputs')
     if not resume and os.path.exists(path) and os.path.getsize(path) > 0:
         raise OutputExists(f'{path} exists; use --resume or remove it')
+    if not resume and kind == 'parquet' and _parts(path):
+        raise OutputExists(f'{parts_dir(path)} holds the parts of a stopped run; use --resume '
+                           'or remove it')
 
 
 class Writer:
@@ -242,41 +248,112 @@ class CsvWriter(Writer):
         self._file.flush()
 
 
-class ParquetWriter:
-    """Parquet via pyarrow, a row group every ``rows`` records; no resume."""
+def parts_dir(path: str) -> str:
+    """Where the parts of a Parquet output wait until the run ends: ``.NAME.parts`` beside it."""
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f'.{name}.parts')
 
-    def __init__(self, path: PathLike, resume: bool = False, rows: int = 4096) -> None:
+
+def _parts(path: str) -> list[str]:
+    """The complete part files of a Parquet output, in the order they were written."""
+    folder = parts_dir(path)
+    if not os.path.isdir(folder):
+        return []
+    return [os.path.join(folder, n) for n in sorted(os.listdir(folder))
+            if n.startswith('part-') and n.endswith('.parquet')]
+
+
+def _parquet_ids(path: str) -> set[str]:
+    """Ids in a Parquet output and in the parts a stopped run left."""
+    import pyarrow.parquet as pq
+
+    ids: set[str] = set()
+    sources = ([path] if os.path.exists(path) and os.path.getsize(path) > 0 else []) + _parts(path)
+    for source in sources:
+        try:
+            ids.update(str(i) for i in pq.read_table(source, columns=['id']).column('id').to_pylist())
+        except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ...
+            raise ValueError(f'{source}: not a readable Parquet file ({e}); remove it to start '
+                             'afresh') from None
+    return ids
+
+
+class ParquetWriter:
+    """Parquet via pyarrow: records go to part files (``parts_dir``), each a complete Parquet
+    file written under a temporary name and renamed, one every ``rows`` records or ``seconds``
+    seconds; ``close`` merges the output's own records (on resume) and the parts into the
+    output, each id once, and removes the parts. A kill loses at most the records of the
+    last ``seconds``; ``resume`` goes on from the parts."""
+
+    def __init__(self, path: PathLike, resume: bool = False, rows: int = 4096,
+                 seconds: float = 10.0) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         self.path = str(path)
         _check_output(self.path, 'parquet', resume)
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        if resume:
+            _parquet_ids(self.path)  # an unreadable output or part: refused before any work
+        self.parts = parts_dir(self.path)
+        os.makedirs(self.parts, exist_ok=True)
+        self._lock = open(os.path.join(self.parts, 'lock'), 'ab')
+        _lock(self._lock, self.path)
+        for name in os.listdir(self.parts):  # a part a kill caught half-written
+            if name.startswith('.part-'):
+                os.unlink(os.path.join(self.parts, name))
+        done = _parts(self.path)
+        self._number = int(os.path.basename(done[-1])[5:-8]) + 1 if done else 0
         entity = pa.struct([('start', pa.int64()), ('stop', pa.int64()), ('type', pa.string()),
                             ('text', pa.string()), ('normal', pa.string())])
         self._schema = pa.schema([('id', pa.string()), ('tags', pa.list_(pa.string())),
                                   ('entities', pa.list_(entity)), ('error', pa.string())])
-        self._writer = pq.ParquetWriter(self.path, self._schema)
         self._rows: list[dict] = []
-        self._limit = rows
+        self._limit, self._seconds = rows, seconds
+        self._flushed = time.monotonic()
 
     def write(self, records: Iterable[dict]) -> None:
         for r in records:
             self._rows.append({'id': r['id'], 'tags': r.get('tags', []),
                                'entities': r.get('entities', []), 'error': r.get('error')})
-        if len(self._rows) >= self._limit:
+        if (len(self._rows) >= self._limit
+                or time.monotonic() - self._flushed >= self._seconds):
             self._flush()
 
     def _flush(self) -> None:
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self._schema))
-            self._rows = []
+        self._flushed = time.monotonic()
+        if not self._rows:
+            return
+        name = f'part-{self._number:06d}.parquet'
+        temp = os.path.join(self.parts, '.' + name)
+        pq.write_table(pa.Table.from_pylist(self._rows, schema=self._schema), temp)
+        os.replace(temp, os.path.join(self.parts, name))
+        self._number += 1
+        self._rows = []
 
     def close(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._lock.closed:
+            return
         self._flush()
-        self._writer.close()
+        sources = ([self.path] if os.path.exists(self.path) and os.path.getsize(self.path) > 0
+                   else []) + _parts(self.path)
+        temp = os.path.join(self.parts, '.merged.parquet')
+        seen: set[str] = set()
+        with pq.ParquetWriter(temp, self._schema) as out:
+            for source in sources:
+                with pq.ParquetFile(source) as file:
+                    for batch in file.iter_batches(batch_size=self._limit):
+                        ids = batch.column('id').to_pylist()
+                        keep = [i not in seen and not seen.add(i) for i in ids]  # each id once
+                        table = pa.Table.from_batches([batch]).filter(pa.array(keep, pa.bool_()))
+                        out.write_table(table.cast(self._schema))
+        os.replace(temp, self.path)
+        self._lock.close()
+        shutil.rmtree(self.parts, ignore_errors=True)
 
     def __enter__(self) -> 'ParquetWriter':
         return self
@@ -289,7 +366,7 @@ def open_writer(path: PathLike, resume: bool = False) -> Union[Writer, ParquetWr
     """A writer for ``path`` by its suffix.
 
     Without ``resume`` a non-empty existing output raises ``OutputExists``; with it, a
-    half-written last record is cut and new records are appended (JSONL/CSV only).
+    half-written last record is cut and new records are appended (Parquet: to new parts).
     """
     kind = output_kind(path)
     if kind == 'parquet':

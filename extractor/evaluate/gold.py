@@ -82,6 +82,8 @@ def _jsonl_record(data: bytes, number: int, source: str) -> Union[GoldRecord, Go
         record = json.loads(data.decode('utf-8-sig' if number == 1 else 'utf-8'))
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
         return GoldError(number, source, f'bad JSON: {error}')
+    except RecursionError:  # [[[[... a hundred thousand deep
+        return GoldError(number, source, 'bad JSON: nested too deeply')
     if not isinstance(record, dict):
         return GoldError(number, source, 'not a JSON object')
     for name in ('text', 'tags'):
@@ -107,7 +109,17 @@ def read_predictions(path: Union[str, Path]) -> dict:
                 continue
             try:
                 record = json.loads(line)
-                predictions[str(record['id'])] = list(record.get('tags') or [])
-            except (ValueError, KeyError, TypeError) as error:
+            except ValueError as error:
                 raise ValueError(f'{path}:{number}: bad prediction record: {error}') from None
+            except RecursionError:
+                raise ValueError(f'{path}:{number}: bad prediction record: JSON nested too '
+                                 'deeply') from None
+            if not isinstance(record, dict) or 'id' not in record:
+                raise ValueError(f'{path}:{number}: bad prediction record: not a JSON object '
+                                 'with an "id"')
+            tags = record.get('tags') or []
+            if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+                raise ValueError(f'{path}:{number}: bad prediction record: "tags" is not a list '
+                                 'of strings')
+            predictions[str(record['id'])] = tags
     return predictions

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
+from ..resources import ProfileError
 from .features import Lookups
 from .house import HouseTags
 from .neighbours import Neighbours
@@ -33,32 +35,34 @@ PARTS = (('house', 'house.npz', HouseTags), ('neighbours', 'neighbours.npz', Nei
          ('sites', 'sites.npz', Sites))
 
 
-class ProfileError(ValueError):
-    """A profile file that cannot be read: the message names the file and what is wrong."""
+RETRAIN = 'retrain the profile with `extractor train` (see models/build.sh)'
+# The fields of the JSON files and the types they must have.
+META = {'features': list, 'expected': (int, float), 'least': int, 'borrow': bool}
+STATS = {'n_docs': int, 'df': dict, 'tags': dict, 'spelling': dict, 'joined': bool}
 
 
 def load(folder: Path) -> Ranker:
-    """The ranker of the profile in ``folder``; ``ProfileError`` naming the file at fault."""
+    """The ranker of the profile in ``folder``; ``ProfileError`` naming the file at fault and
+    what is wrong with it (missing, empty, truncated, not JSON / NPZ, a field of the wrong
+    type, arrays that are not what its part reads)."""
     folder = Path(folder)
-    meta = _json(folder / 'ranker.json')
-    stats = _json(folder / 'lookups.json')
-    try:
-        lookups = Lookups(stats['n_docs'], stats['df'], stats['tags'], stats['spelling'],
-                          stats['joined'], stats.get('variants', False))
-        features, expected, least, borrow = (meta['features'], meta['expected'], meta['least'],
-                                             meta['borrow'])
-    except (KeyError, TypeError) as error:
-        raise ProfileError(f'{folder}: the profile lacks {error}; retrain it with '
-                           f'`extractor train` (see models/build.sh)') from None
-    parts = {name: kind.from_arrays(_npz(folder / file)) if (folder / file).is_file() else None
+    meta = _fields(folder / 'ranker.json', META)
+    stats = _fields(folder / 'lookups.json', STATS)
+    if not all(isinstance(name, str) for name in meta['features']):
+        raise ProfileError(f'{folder / "ranker.json"}: "features" is not a list of names; {RETRAIN}')
+    if not isinstance(stats.get('variants', False), bool):
+        raise ProfileError(f'{folder / "lookups.json"}: "variants" is not true or false; {RETRAIN}')
+    lookups = Lookups(stats['n_docs'], stats['df'], stats['tags'], stats['spelling'],
+                      stats['joined'], stats.get('variants', False))
+    parts = {name: _part(folder / file, kind) if (folder / file).is_file() else None
              for name, file, kind in PARTS}
+    forest = _part(folder / 'ranker.npz', Forest)
     try:
-        return Ranker(Forest.from_arrays(_npz(folder / 'ranker.npz')), lookups, parts['house'],
-                      parts['neighbours'], expected, least, borrow, parts['sites'], features,
-                      bool(meta.get('once', False)))
+        return Ranker(forest, lookups, parts['house'],
+                      parts['neighbours'], meta['expected'], meta['least'], meta['borrow'],
+                      parts['sites'], meta['features'], meta.get('once') is True)
     except ValueError as error:
-        raise ProfileError(f'{folder / "ranker.json"}: {error}; retrain the profile with '
-                           f'`extractor train` (see models/build.sh)') from None
+        raise ProfileError(f'{folder / "ranker.json"}: {error}; {RETRAIN}') from None
 
 
 def save(ranker: Ranker, folder: Path, meta: Optional[dict] = None, card: str = '') -> None:
@@ -93,8 +97,24 @@ def _json(path: Path) -> Any:
         return json.loads(path.read_text(encoding='utf-8'))
     except FileNotFoundError:
         raise ProfileError(f'{path}: missing') from None
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ProfileError(f'{path}: unreadable ({type(error).__name__}: {error})') from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        what = 'empty' if path.is_file() and path.stat().st_size == 0 else \
+            f'unreadable ({type(error).__name__}: {error})'
+        raise ProfileError(f'{path}: {what}; {RETRAIN}') from None
+
+
+def _fields(path: Path, types: dict) -> dict:
+    """The JSON object in ``path``, with every field of ``types`` there and of its type."""
+    data = _json(path)
+    if not isinstance(data, dict):
+        raise ProfileError(f'{path}: not a JSON object; {RETRAIN}')
+    for name, kind in types.items():
+        if name not in data:
+            raise ProfileError(f'{path}: the profile lacks {name!r}; {RETRAIN}')
+        if not isinstance(data[name], kind) or (kind is not bool and isinstance(data[name], bool)):
+            raise ProfileError(f'{path}: {name!r} is a {type(data[name]).__name__}, not a '
+                               f'{getattr(kind, "__name__", "number")}; {RETRAIN}')
+    return data
 
 
 def _npz(path: Path) -> dict:
@@ -102,5 +122,19 @@ def _npz(path: Path) -> dict:
     try:
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}
-    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise ProfileError(f'{path}: unreadable ({type(error).__name__}: {error})') from None
+    except FileNotFoundError:
+        raise ProfileError(f'{path}: missing') from None
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+        what = 'empty' if path.is_file() and path.stat().st_size == 0 else \
+            f'unreadable ({type(error).__name__}: {error})'
+        raise ProfileError(f'{path}: {what}; {RETRAIN}') from None
+
+
+def _part(path: Path, kind: Any) -> Any:
+    """The part of a profile in an NPZ file (``kind.from_arrays``), checked as it is built."""
+    data = _npz(path)
+    try:
+        return kind.from_arrays(data)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+        raise ProfileError(f'{path}: not the arrays of a {kind.__name__} '
+                           f'({type(error).__name__}: {error}); {RETRAIN}') from None

@@ -7,10 +7,13 @@ answers 503 until then), and tags on one thread of its own, off the event loop
 """
 from __future__ import annotations
 
+import asyncio
 import math
 import os
+import signal
+import threading
 import time
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -31,7 +34,7 @@ from ..threads import THREAD_VARS, one_thread
 from .guard import Guard
 from .schema import (BatchItem, BatchRequest, BatchResponse, BatchResult, EntityOut, EvalRequest,
                      EvalResponse, Figures, Matched, Problem, TagOut, TagRequest, TagResponse, ERRORS)
-from .settings import Settings
+from .settings import Settings, hosts_for
 from .tagging import TaggingThread
 
 WEB = Path(__file__).resolve().parent / 'web'
@@ -95,7 +98,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         thread.start()
-        yield
+        with drain_on_signals(thread):
+            yield
         thread.shutdown()
 
     app = FastAPIOffline(
@@ -103,11 +107,13 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         description='Russian news articles -> normalized hashtags. '
                     f'Limits: request body {settings.max_body} bytes (413 above), '
                     f'text {settings.max_chars} characters (cut at a line or word end, '
-                    f'`truncated: true`), batch {settings.max_batch} items (413 above). '
+                    f'`truncated: true`), batch {settings.max_batch} items and '
+                    f'{settings.max_request_chars} characters in all (413 above); past '
+                    f'{settings.max_queue} requests at once, 503 with Retry-After. '
                     'Offsets count Unicode code points.')
     app.state.tagging = thread
     app.openapi = profiles_in_schema(app, thread.names)
-    app.add_middleware(Guard, limit=settings.max_body)
+    app.add_middleware(Guard, settings=settings)
     add_error_handlers(app)
     add_health(app, thread, settings)
     add_tagging(app, thread, settings)
@@ -115,6 +121,36 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app.get('/', include_in_schema=False)(page)
     app.mount('/web', StaticFiles(directory=WEB), name='web')
     return app
+
+
+@contextmanager
+def drain_on_signals(thread: TaggingThread):
+    """Under a server that stops on SIGTERM / SIGINT (uvicorn, in the main thread), the
+    tagging thread drains first: the job running finishes and every request still waiting
+    gets 503 with Retry-After at once, so the server's graceful wait ends with no request cut
+    off (a 500). The server's own handler runs as before."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # a test client: no signals
+        return
+    loop = asyncio.get_running_loop()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def stop(sig, frame):
+        loop.call_soon_threadsafe(thread.drain)
+        handler = previous[sig]
+        if callable(handler):
+            handler(sig, frame)
+        elif handler == signal.SIG_DFL:
+            signal.default_int_handler(sig, frame) if sig == signal.SIGINT else os._exit(128 + sig)
+
+    for sig in previous:
+        signal.signal(sig, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is stop:
+                signal.signal(sig, handler)
 
 
 def profiles_in_schema(app: FastAPI, names: list[str]):
@@ -156,17 +192,22 @@ def add_health(app: FastAPI, thread: TaggingThread, settings: Settings) -> None:
 
     @app.get('/readyz', tags=['health'], responses={503: {'model': Problem}})
     async def readyz() -> JSONResponse:
-        """200 once this worker's models are loaded, 503 before."""
+        """200 once this worker's models and default profile are loaded, 503 before (or when
+        the default profile cannot be loaded); ``broken``: profiles that cannot be, and why."""
         state = thread.state()
-        return JSONResponse({'status' if state == 'ready' else 'detail': state},
-                            status_code=200 if state == 'ready' else 503)
+        body: dict[str, Any] = {'status' if state == 'ready' else 'detail': state}
+        if thread.broken:
+            body['broken'] = thread.broken
+        return JSONResponse(body, status_code=200 if state == 'ready' else 503)
 
     @app.get('/v1/profiles', tags=['tagging'])
     async def profiles() -> dict[str, Any]:
-        """The model profiles this server has, and the one used when a request names none."""
-        return {'default': thread.default, 'profiles': thread.names,
+        """The model profiles this server serves, the one used when a request names none, the
+        ones that cannot be loaded (``broken``: name -> what is wrong) and the limits."""
+        return {'default': thread.default, 'profiles': thread.served, 'broken': thread.broken,
                 'limits': {'max_body': settings.max_body, 'max_chars': settings.max_chars,
-                           'max_batch': settings.max_batch}}
+                           'max_batch': settings.max_batch,
+                           'max_request_chars': settings.max_request_chars}}
 
 
 def add_tagging(app: FastAPI, thread: TaggingThread, settings: Settings) -> None:
@@ -176,7 +217,7 @@ def add_tagging(app: FastAPI, thread: TaggingThread, settings: Settings) -> None
         started = time.perf_counter()
         profile = thread.check(request.profile)
         prepared = prepare(request.text, request.title, settings.max_chars)
-        doc, = await thread.call(thread.tag, request, [(None, prepared.full)])
+        doc, = await thread.tag_texts(request, [(None, prepared.full)])
         if doc.error:
             raise HTTPException(422, f'could not tag the text: {doc.error}')
         return TagResponse(profile=profile, took_ms=took(started),
@@ -201,7 +242,12 @@ def add_tagging(app: FastAPI, thread: TaggingThread, settings: Settings) -> None
                 continue
             results.append(BatchResult(id=None if item.id is None else str(item.id)))
             work.append((index, prepare(item.text, item.title, settings.max_chars)))
-        docs = await thread.call(thread.tag, request, [(i, p.full) for i, p in work]) if work else []
+        chars = sum(len(p.full) for _, p in work)
+        if chars > settings.max_request_chars:
+            raise HTTPException(413, f'the texts of the batch add up to {chars} characters, over the '
+                                     f'{settings.max_request_chars} one request may have tagged '
+                                     '(--max-request-chars): send fewer items per request')
+        docs = await thread.tag_texts(request, [(i, p.full) for i, p in work]) if work else []
         for (index, prepared), doc in zip(work, docs):
             if doc.error:
                 results[index].error = f'could not tag the text: {doc.error}'
@@ -223,7 +269,7 @@ def add_eval(app: FastAPI, thread: TaggingThread, settings: Settings) -> None:
         prepared = prepare(article.text, None, settings.max_chars)
         out: dict[str, Any] = dict(truncated=prepared.truncated, chars=prepared.chars)
         if request.tags is None:
-            doc, = await thread.call(thread.tag, request, [(None, prepared.full)])
+            doc, = await thread.tag_texts(request, [(None, prepared.full)])
             if doc.error:
                 raise HTTPException(422, f'could not tag the text: {doc.error}')
             out = tagged(doc, prepared, request.style)
@@ -260,13 +306,17 @@ def app_from_env() -> FastAPI:
 
 def run(host: str = '127.0.0.1', port: int = 8000, workers: int = 1, access_log: bool = False,
         **settings: Any) -> None:
-    """Serve until interrupted: ``workers`` processes, each with its own models."""
-    import uvicorn
+    """Serve until interrupted: ``workers`` processes, each with its own models; the ``Host``
+    header checked against the bind address (``settings.hosts_for``) unless ``allowed_hosts``
+    says otherwise."""
+    from .server import serve
 
     config = Settings(**settings)
+    if config.allowed_hosts is None:
+        config.allowed_hosts = hosts_for(host)
     profile_dir(config.profile, config.models)
     os.environ.update(config.to_env())
     for var in THREAD_VARS:  # before the worker processes import numpy
         os.environ.setdefault(var, '1')
-    uvicorn.run('extractor.service.app:app_from_env', factory=True, host=host, port=port,
-                workers=workers, access_log=access_log, timeout_graceful_shutdown=10)
+    serve('extractor.service.app:app_from_env', host=host, port=port, workers=workers,
+          access_log=access_log)

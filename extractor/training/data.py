@@ -9,7 +9,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Optional
 
 import numpy as np
 
@@ -44,5 +44,14 @@ def fold_of(sample: Sample, folds: int, salt: int = 0) -> int:
     return int(sample.group[salt * 8:salt * 8 + 8], 16) % folds
 
 
-def read_records(paths: Iterable[str]) -> list[GoldRecord]:
-    return [r for path in paths for r in read_gold(path) if isinstance(r, GoldRecord)]
+def read_records(paths: Iterable[str], skipped: Optional[list] = None) -> list[GoldRecord]:
+    """The gold records of ``paths``; ``skipped`` gets the ``GoldError`` of each bad line
+    (bad JSON, no text, a truncated .gz), which training reports."""
+    records = []
+    for path in paths:
+        for r in read_gold(path):
+            if isinstance(r, GoldRecord):
+                records.append(r)
+            elif skipped is not None:
+                skipped.append(r)
+    return records

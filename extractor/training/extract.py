@@ -106,7 +106,7 @@ def load_cache(cache: Optional[Path]) -> dict:
                          for k, kind, mentions, forms, types, variants in data['cands']]
                 raw = np.array(data['raw'], dtype=np.float64).reshape(len(cands), -1)
                 stored[data['hash']] = (cands, raw, Counter(data['bag']))
-    except (OSError, EOFError, ValueError):  # a torn last line after a crash: keep the rest
+    except (OSError, EOFError, ValueError, RecursionError):  # a torn last line: keep the rest
         pass
     return stored
 

@@ -22,6 +22,7 @@ from .extract import extract
 from .fit import FOLDS, fit_profile
 from .trees import BAG, TREES
 
+SHOWN_ERRORS = 10  # bad gold lines named one by one; the rest are counted
 MIN_DOCS = 10  # tagged documents: below this the folds, the cut and the archive mean nothing
 
 
@@ -59,11 +60,16 @@ def train(paths: list[str], profile: str, out: Path, jobs: int = 1, use_all: boo
           bag: int = BAG, least: Optional[int] = None, once: bool = False) -> dict:
     """Read gold, extract candidates, fit and save the profile; returns its card."""
     started = time.time()
-    records, sources = [], []
+    records, sources, skipped = [], [], []
     for source, path in enumerate(paths):  # each archive is a site of its own
-        found = [r for r in read_records([path]) if use_all or side(r, test_share) == 'train']
+        found = [r for r in read_records([path], skipped)
+                 if use_all or side(r, test_share) == 'train']
         records += found
         sources += [source] * len(found)
+    for error in skipped[:SHOWN_ERRORS]:
+        log(f'warning: skipped {error}')
+    if skipped:
+        log(f'warning: skipped {len(skipped)} bad gold record(s) in all; training on the rest')
     tagged = sum(1 for r in records if r.tags)
     if tagged < MIN_DOCS:
         raise ValueError(f'training needs at least {MIN_DOCS} documents with gold tags; found {tagged} '
