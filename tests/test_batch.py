@@ -56,16 +56,19 @@ def wait_for_lines(proc: subprocess.Popen, path: Path, n: int, timeout: float = 
         time.sleep(0.05)
 
 
-def children(pid: int) -> list[int]:
+def processes() -> list[tuple[int, list[str]]]:
+    """(pid, the fields of /proc/PID/stat after the command) of every process."""
     found = []
     for stat in Path('/proc').glob('[0-9]*/stat'):
         try:
-            fields = stat.read_text().rsplit(')', 1)[1].split()
+            found.append((int(stat.parent.name), stat.read_text().rsplit(')', 1)[1].split()))
         except OSError:
             continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
     return found
+
+
+def children(pid: int) -> list[int]:
+    return [child for child, fields in processes() if int(fields[1]) == pid]
 
 
 def workers(pid: int) -> list[int]:
@@ -307,15 +310,7 @@ def test_killed_worker_stops_the_run_then_resume(tmp_path):
 def run_group(pgid: int) -> list[int]:
     """The processes of a run started in its own session: its forkserver, resource tracker
     and workers are in its process group, even when re-parented to init."""
-    found = []
-    for stat in Path('/proc').glob('[0-9]*/stat'):
-        try:
-            fields = stat.read_text().rsplit(')', 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == pgid and fields[0] != 'Z':
-            found.append(int(stat.parent.name))
-    return found
+    return [pid for pid, fields in processes() if int(fields[3]) == pgid and fields[0] != 'Z']
 
 
 def wait_for_none(pgid: int, seconds: float) -> list[int]:
