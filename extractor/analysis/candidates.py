@@ -101,12 +101,16 @@ def candidates(doc: Doc) -> list[Candidate]:
     """Merged entity candidates first, then phrase candidates that are not entities."""
     groups: dict[str, Candidate] = {}
     web = web_spans(doc.text)
+    junked: set = set()  # keys no editor tags (``junk``), each judged once
     for entity in doc.entities:
         key = tag_key(entity.normal)
-        if not key or junk(key) or on_web(web, entity.start, entity.stop):
+        if key in junked or web[0] and on_web(web, entity.start, entity.stop):
             continue
         cand = groups.get(key)
         if cand is None:
+            if not key or junk(key):
+                junked.add(key)
+                continue
             cand = groups[key] = Candidate(key, entity.type)
         cand.mentions.append((entity.start, entity.stop))
         cand.forms[entity.normal] += 1
@@ -125,10 +129,13 @@ def candidates(doc: Doc) -> list[Candidate]:
             if entity is not None:
                 entity.variants[phrase.normal] += 1
             continue
-        if not group or junk(group) or on_web(web, phrase.start, phrase.stop):
+        if group in junked or web[0] and on_web(web, phrase.start, phrase.stop):
             continue
         cand = groups.get(group)
         if cand is None:
+            if not group or junk(group):
+                junked.add(group)
+                continue
             cand = groups[group] = Candidate(group, phrase.kind)
         if phrase.kind == 'ORG':  # a Latin name: the chunker read its words as a topic
             cand.kind = 'ORG'

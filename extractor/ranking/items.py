@@ -89,9 +89,11 @@ def proposals(cands: list[Candidate], counts: Counter, lookups: Lookups, house=N
     # is the house's or the neighbours' two-word name ending with it (``путин`` ->
     # ``владимир путин``): one tag of the two.
     names = {c.key: i for i, c in enumerate(cands) if ' ' not in c.key and normals[i][:1].isupper()}
-    house_p = dict(zip(house.tags, house.probabilities(counts))) if house is not None else {}
-    for key, text in zip(house.tags, house.texts) if house is not None else ():
-        if house_p[key] >= HOUSE_FLOOR and key not in chosen:
+    # Python floats: hundreds of house tags are looked up and compared per document
+    probs = house.probabilities(counts).tolist() if house is not None else []
+    house_p = dict(zip(house.tags, probs)) if house is not None else {}
+    for key, text, p in zip(house.tags, house.texts, probs) if house is not None else ():
+        if p >= HOUSE_FLOOR and key not in chosen:
             chosen[key] = Item(key, lookups.spelling.get(key, text), 'TOPIC', [],
                                names.get(key.split(' ')[1], -1) if key.count(' ') == 1 else -1)
     votes, top, habits = (neighbours.neighbourhood(counts) if neighbours is not None

@@ -36,14 +36,15 @@ def abbreviates(short: str, long: str) -> bool:
 def repeats(item: Item, kept: list[Item]) -> bool:
     """Whether ``item`` only repeats a likelier tag ``kept`` already holds: an abbreviation of
     a kept full name, an entity that is a kept entity without its tail."""
-    words = item.key.split(' ')
+    abbreviation = item.text[:1].isupper() and item.text.split(' ')[0].isupper()
     entity = item.kind in ENTITY_KINDS
+    if not abbreviation and not entity:
+        return False
+    prefix = item.key + ' '
     for other in kept:
-        longer = other.key.split(' ')
-        if item.text[:1].isupper() and item.text.split(' ')[0].isupper() and abbreviates(item.key, other.key):
+        if abbreviation and abbreviates(item.key, other.key):
             return True
-        if (entity and other.kind in ENTITY_KINDS and len(words) < len(longer)
-                and longer[:len(words)] == words):
+        if entity and other.kind in ENTITY_KINDS and other.key.startswith(prefix):
             return True
     return False
 
