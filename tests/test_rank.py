@@ -385,6 +385,10 @@ def test_each_thing_once_the_likelier_of_an_abbreviation_or_a_shorter_name_gives
     # the abbreviation and the name without its tail give way to the next ones
     assert [found[i].key for i in kept] == ['министерство иностранных дел россии',
                                            'департамент связей москвы', 'новый мост', 'мост', 'москва']
+    # the full name ranked below its abbreviation takes the abbreviation's place
+    kept = once(found, np.array([1, 4, 0, 6, 5]), 3)
+    assert [found[i].key for i in kept] == ['министерство иностранных дел россии', 'новый мост',
+                                           'москва']
 
 
 def test_context_features_tell_how_candidates_nest_by_lemmas(tagger):

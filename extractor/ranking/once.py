@@ -1,7 +1,7 @@
 """Each thing once (SEED-STYLE.md): a tag that only repeats a likelier one gives way.
 
 After the cut, an abbreviation beside its full name (``МИД России`` beside ``Министерство
-иностранных дел России``) and an entity that is a kept entity without its tail
+иностранных дел России``: the full name stays, wherever it ranks) and an entity that is a kept entity without its tail
 (``Департамент ... связей`` beside ``Департамент ... связей Москвы``) are passed over, and the
 list is filled up to the cut's count from the next items. Chosen on the k-fold: the shorter of
 two such tags was gold in none of a sample's pairs; rules for themes (``Мост`` beside
@@ -36,7 +36,7 @@ def abbreviates(short: str, long: str) -> bool:
 def repeats(item: Item, kept: list[Item]) -> bool:
     """Whether ``item`` only repeats a likelier tag ``kept`` already holds: an abbreviation of
     a kept full name, an entity that is a kept entity without its tail."""
-    abbreviation = item.text[:1].isupper() and item.text.split(' ')[0].isupper()
+    abbreviation = is_abbreviation(item)
     entity = item.kind in ENTITY_KINDS
     if not abbreviation and not entity:
         return False
@@ -51,12 +51,25 @@ def repeats(item: Item, kept: list[Item]) -> bool:
 
 def once(found: list[Item], order: np.ndarray, kept: int) -> np.ndarray:
     """The first ``kept`` of ``order`` that do not repeat a likelier one (``repeats``), the
-    list filled up to ``kept`` from the rest of ``order``."""
+    list filled up to ``kept`` from the rest of ``order``; the full name of a kept
+    abbreviation takes the abbreviation's place (annotators tag the full name)."""
     out, chosen = [], []
     for index in order:
         if len(out) >= kept:
             break
-        if not repeats(found[index], chosen):
-            out.append(index)
-            chosen.append(found[index])
+        item = found[index]
+        if repeats(item, chosen):
+            continue
+        short = next((k for k, other in enumerate(chosen) if is_abbreviation(other)
+                      and abbreviates(other.key, item.key)), None)
+        if short is not None:
+            out[short], chosen[short] = index, item
+            continue
+        out.append(index)
+        chosen.append(item)
     return np.array(out, dtype=np.int64)
+
+
+def is_abbreviation(item: Item) -> bool:
+    """A tag written as an abbreviation: its first word in capitals (``МИД России``)."""
+    return item.text[:1].isupper() and item.text.split(' ')[0].isupper()
